@@ -1,0 +1,124 @@
+"""The ``kg`` command: one sub-command per pipeline stage.
+
+Exit codes (a contract, also in the README):
+  0  success
+  1  the input is invalid: a data or ontology file, a shape, a check or a query;
+     the message names the place, and nothing was changed
+  2  usage error, or nothing to work on (no store built yet)
+  3  internal error (a bug: please report it)
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from . import store as store_
+from .build import build as run_build, validated
+from .load import InputError
+from .query import FORMATS, STATS_CLASSES, STATS_GRAPHS, QueryError, read_query, render, run
+from .settings import SETTINGS, Settings
+from .validate import ValidationFailed, grouped
+
+EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+
+
+def _settings_options(f):
+    for s in reversed(SETTINGS):
+        f = click.option("--" + s.name.replace("_", "-"), s.name, default=None,
+                         help=f"{s.help} [env KG_{s.name.upper()}; default {s.default}]")(f)
+    return f
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _report_validation(e: ValidationFailed) -> None:
+    for line in grouped(e.problems):
+        click.echo(line, err=True)
+    _fail(f"kg: the data does not conform: {len(e.problems)} problem(s); nothing was changed",
+          EXIT_INVALID)
+
+
+@click.group()
+@click.version_option(package_name="spacecoord-kg")
+def cli():
+    """Build, check and query the space-exploration coordination knowledge graph."""
+
+
+@cli.command()
+@_settings_options
+def build(**options):
+    """Load, validate, reason and write the store (swapped in only if all succeeds)."""
+    settings = Settings.from_env(**options)
+    try:
+        report = run_build(settings)
+    except InputError as e:
+        _fail(f"{e}\nkg: build failed; the previous store is untouched", EXIT_INVALID)
+    except ValidationFailed as e:
+        _report_validation(e)
+    except store_.StoreError as e:
+        _fail(f"kg: {e}", EXIT_USAGE)
+    for line in report.lines():
+        click.echo(line)
+
+
+@cli.command()
+@_settings_options
+def validate(**options):
+    """Check the data against the SHACL shapes and the SPARQL checks; write nothing."""
+    settings = Settings.from_env(**options)
+    try:
+        _, _, report = validated(settings)
+    except InputError as e:
+        _fail(str(e), EXIT_INVALID)
+    except ValidationFailed as e:
+        _report_validation(e)
+    click.echo(f"conforms: {sum(report.triples.values())} quads, "
+               f"{len(report.triples)} graphs, all shapes and checks pass")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+              help="How to print SELECT results (graphs always print as Turtle).")
+@click.argument("query_or_file")
+@_settings_options
+def query(fmt, query_or_file, **options):
+    """Run a SPARQL query (text, a .rq file, or - for stdin) over all graphs.
+
+    The project's prefixes (sc:, org:, skos:, body:, place:, ...) are predeclared.
+    """
+    settings = Settings.from_env(**options)
+    text = sys.stdin.read() if query_or_file == "-" else read_query(query_or_file)
+    try:
+        result = run(store_.open_read_only(settings.store_dir), text)
+        click.echo(render(result, fmt), nl=False)
+    except QueryError as e:
+        _fail(str(e), EXIT_INVALID)
+    except store_.StoreError as e:
+        _fail(f"kg: {e}", EXIT_USAGE)
+
+
+@cli.command()
+@_settings_options
+def stats(**options):
+    """Triples per named graph and entities per class."""
+    settings = Settings.from_env(**options)
+    try:
+        store = store_.open_read_only(settings.store_dir)
+    except store_.StoreError as e:
+        _fail(f"kg: {e}", EXIT_USAGE)
+    click.echo(render(run(store, STATS_GRAPHS)))
+    click.echo(render(run(store, STATS_CLASSES)))
+
+
+def main() -> None:
+    try:
+        cli()
+    except Exception:  # noqa: BLE001 -- the last resort that keeps exit code 3 meaning "bug"
+        traceback.print_exc()
+        _fail("kg: internal error (a bug); please report it with the trace above", EXIT_INTERNAL)

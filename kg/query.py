@@ -1,0 +1,86 @@
+"""Query the built store and render results for a terminal or a file."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .namespaces import sparql_prefixes
+
+FORMATS = ("table", "csv", "tsv", "json")
+
+
+class QueryError(Exception):
+    """A malformed query; the message gives line and column within the query."""
+
+
+def read_query(query_or_file: str) -> str:
+    """The query text: the argument itself, or the file it names ('-' for stdin is the CLI's job)."""
+    path = Path(query_or_file)
+    if query_or_file.endswith((".rq", ".sparql")) or (len(query_or_file) < 4096 and path.is_file()):
+        return path.read_text(encoding="utf-8")
+    return query_or_file
+
+
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+def run(store: ox.Store, text: str, prefixes: bool = True):
+    """Evaluate a SPARQL query over the union of all graphs.
+
+    The project's prefixes (sc:, org:, body:, ...) are predeclared unless
+    ``prefixes`` is false.  Raises QueryError on a syntax error.
+    """
+    header = sparql_prefixes() if prefixes else ""
+    try:
+        return store.query(header + text, use_default_graph_as_union=True)
+    except SyntaxError as e:
+        message = str(e)
+        offset = header.count("\n")
+        match = _POSITION.search(message)
+        if match:
+            line, col = int(match.group(1)) - offset, int(match.group(2))
+            message = _POSITION.sub(f"error at {line}:{col}", message)
+        raise QueryError(f"query: {message}") from None
+
+
+def _cell(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.Literal):
+        return term.value + (f"@{term.language}" if term.language else "")
+    return str(term)
+
+
+def render(result, fmt: str = "table") -> str:
+    """Render SELECT/ASK results as table, csv, tsv or json; graphs as Turtle."""
+    if isinstance(result, bool):
+        return "true" if result else "false"
+    if isinstance(result, ox.QueryBoolean):
+        return "true" if bool(result) else "false"
+    if isinstance(result, ox.QueryTriples):
+        return ox.serialize(list(result), format=ox.RdfFormat.TURTLE).decode("utf-8")
+    if fmt in ("csv", "tsv", "json"):
+        kind = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV,
+                "json": ox.QueryResultsFormat.JSON}[fmt]
+        return result.serialize(format=kind).decode("utf-8")
+    names = [v.value for v in result.variables]
+    rows = [[_cell(row[v]) for v in result.variables] for row in result]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    out = io.StringIO()
+    out.write("  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for r in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
+    out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    return out.getvalue()
+
+
+STATS_GRAPHS = "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph ORDER BY ?graph"
+STATS_CLASSES = """SELECT ?class (COUNT(DISTINCT ?entity) AS ?entities)
+WHERE { ?entity a ?class . FILTER(isIRI(?entity)) } GROUP BY ?class ORDER BY DESC(?entities) ?class"""

@@ -1,0 +1,57 @@
+"""The one table of settings: name, default, help.
+
+Each setting can be overridden by an environment variable ``KG_<NAME>`` (upper
+case) or, for the CLI, by an option.  Settings are read here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+
+CANONICAL_BASE = "https://w3id.org/spacecoord/"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS = (
+    Setting("base_iri", CANONICAL_BASE,
+            "Base of every IRI the graph mints. The files are written under "
+            f"{CANONICAL_BASE}; another base rewrites those IRIs at load time."),
+    Setting("ontology_dir", "ontology",
+            "Folder with the ontology (*.ttl), the SHACL shapes (shapes.ttl) and checks/*.rq."),
+    Setting("data_dir", "data",
+            "Folder with the data: sources.ttl and one Turtle file per topic and source."),
+    Setting("store_dir", "var/store",
+            "Where the built pyoxigraph store lives; builds are swapped in atomically."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_iri: str = CANONICAL_BASE
+    ontology_dir: str = "ontology"
+    data_dir: str = "data"
+    store_dir: str = "var/store"
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> "Settings":
+        """Defaults, then ``KG_*`` environment variables, then non-None overrides."""
+        environ = os.environ if environ is None else environ
+        values = {s.name: environ.get("KG_" + s.name.upper(), s.default) for s in SETTINGS}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        if not settings.base_iri.endswith(("/", "#")):
+            raise ValueError(f"KG_BASE_IRI must end with '/' or '#': {settings.base_iri!r}")
+        return settings
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)}

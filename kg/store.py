@@ -1,0 +1,69 @@
+"""Store stage: write the built graph to disk atomically, and open it.
+
+``store_dir`` is a symbolic link to one version under ``<store_dir>.versions/``.
+A build writes a complete new version and then replaces the link in one
+``rename``; readers see the old store or the new one, never a partial one, and
+a failed build leaves the link untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+KEEP_VERSIONS = 2
+
+
+class StoreError(Exception):
+    """The store is missing or cannot be written; the message says where and why."""
+
+
+def versions_dir(store_dir: Path) -> Path:
+    return store_dir.parent / (store_dir.name + ".versions")
+
+
+def write(store_dir: str | Path, quads: Iterable[ox.Quad]) -> Path:
+    """Write ``quads`` to a new store version and swap it in; return the version path."""
+    link = Path(store_dir)
+    if link.exists() and not link.is_symlink():
+        raise StoreError(f"{link}: exists and is not a store link made by 'kg build'; "
+                         f"move it away or choose another KG_STORE_DIR")
+    versions = versions_dir(link)
+    versions.mkdir(parents=True, exist_ok=True)
+    target = versions / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    try:
+        store = ox.Store(str(target))
+        store.bulk_extend(quads)
+        store.flush()
+        store.optimize()
+        del store
+        tmp_link = link.parent / f".{link.name}.{os.getpid()}.tmp"
+        tmp_link.unlink(missing_ok=True)
+        os.symlink(os.path.relpath(target, link.parent), tmp_link)
+        os.replace(tmp_link, link)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    _prune(versions, keep=target)
+    return target
+
+
+def _prune(versions: Path, keep: Path) -> None:
+    """Remove old versions, keeping the newest few (readers may still hold them open)."""
+    old = sorted((p for p in versions.iterdir() if p.is_dir() and p != keep),
+                 key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in old[KEEP_VERSIONS - 1:]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def open_read_only(store_dir: str | Path) -> ox.Store:
+    """Open the built store for reading; several processes may do so at once."""
+    path = Path(store_dir)
+    if not path.exists():
+        raise StoreError(f"{path}: no store here; run 'kg build' first")
+    return ox.Store.read_only(str(path.resolve()))

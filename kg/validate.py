@@ -1,0 +1,147 @@
+"""Validate stage: SHACL shapes on the asserted data, SPARQL checks on the closure.
+
+A check is a file ``ontology/checks/NAME.rq`` holding a SELECT that must return
+no rows; its opening comment says why the rule exists.  Both kinds of problem
+come back as ``Problem`` values that name the offending resources and the data
+files that describe them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pyshacl
+import rdflib
+
+from .namespaces import compact
+from .load import Dataset, InputError, display, parse_turtle, rebase_text, shapes_file
+from .reason import rdflib_graph, to_oxigraph
+
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One violation: where the rule lives, what it says, and the resources at fault."""
+
+    rule: str
+    why: str
+    resources: tuple[str, ...]
+    files: tuple[str, ...]
+    detail: str = ""
+
+    def __str__(self) -> str:
+        where = ", ".join(self.files) if self.files else "(no data file describes it)"
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{where}: {' '.join(self.resources)}{detail}"
+
+
+def grouped(problems: list[Problem]) -> list[str]:
+    """Report lines: each rule with its reason, then one line per violation."""
+    lines, current = [], None
+    for problem in sorted(problems, key=lambda p: (p.rule, str(p))):
+        if problem.rule != current:
+            current = problem.rule
+            count = sum(1 for p in problems if p.rule == current)
+            lines.append(f"{current}: {problem.why} ({count} violation{'s' if count > 1 else ''})")
+        lines.append(f"  {problem}")
+    return lines
+
+
+class ValidationFailed(Exception):
+    """The data does not conform; ``problems`` lists every violation."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s)")
+
+
+def _files(dataset: Dataset, values) -> tuple[str, ...]:
+    files = set()
+    for value in values:
+        if isinstance(value, (ox.NamedNode, ox.BlankNode)):
+            files.update(dataset.files_describing(value))
+    return tuple(sorted(files))
+
+
+def check_shapes(dataset: Dataset) -> list[Problem]:
+    """Run ontology/shapes.ttl against the asserted triples (with the ontology's class tree)."""
+    path = shapes_file(dataset.settings)
+    if not path.is_file():
+        raise InputError(f"{display(path)}: missing; the SHACL shapes live here")
+    shapes = rdflib_graph(parse_turtle(path, dataset.settings.base_iri))
+    data = rdflib_graph(dataset.quads())
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none",
+                                           advanced=True, allow_warnings=True)
+    if conforms:
+        return []
+    problems = []
+    for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
+        if report.value(result, SH.resultSeverity) != SH.Violation:
+            continue
+        focus = report.value(result, SH.focusNode)
+        path_ = report.value(result, SH.resultPath)
+        message = str(report.value(result, SH.resultMessage) or "violates a shape")
+        value = report.value(result, SH.value)
+        detail = f"{_n3(path_)}: {message}" if path_ is not None else message
+        if value is not None and value != focus:
+            detail += f" (value: {_n3(value)})"
+        shape = report.value(result, SH.sourceShape)
+        node_shape = next(shapes.subjects(SH.property, shape), shape)
+        problems.append(Problem(rule=f"{display(path)} {_n3(node_shape)}",
+                                why="the data does not fit this shape", detail=detail,
+                                resources=(_n3(focus),),
+                                files=_files(dataset, [to_oxigraph(focus)])))
+    return sorted(problems, key=str)
+
+
+def _n3(term) -> str:
+    """A term as Turtle, with the project's prefixes."""
+    if term is None:
+        return "?"
+    if isinstance(term, rdflib.BNode):
+        return "[]"
+    if isinstance(term, rdflib.URIRef):
+        return compact(str(term))
+    return term.n3()
+
+
+@dataclass(frozen=True)
+class Check:
+    path: Path
+    why: str
+    query: str
+
+
+def load_checks(settings) -> list[Check]:
+    """Every ontology/checks/*.rq, with the opening comment as the reason."""
+    folder = Path(settings.ontology_dir) / "checks"
+    checks = []
+    for path in sorted(folder.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        why = " ".join(line.lstrip("# ").strip() for line in text.splitlines()
+                       if line.startswith("#")).strip()
+        if not why:
+            raise InputError(f"{display(path)}:1:1: a check must open with a comment saying why it exists")
+        checks.append(Check(path, why, rebase_text(text, settings.base_iri)))
+    return checks
+
+
+def run_checks(store: ox.Store, dataset: Dataset) -> list[Problem]:
+    """Run every check against ``store`` (default graph = union of all graphs)."""
+    problems = []
+    for check in load_checks(dataset.settings):
+        try:
+            rows = store.query(check.query, use_default_graph_as_union=True)
+        except SyntaxError as e:
+            raise InputError(f"{display(check.path)}: {e}") from None
+        for row in rows:
+            values = [row[v] for v in rows.variables if row[v] is not None]
+            problems.append(Problem(
+                rule=display(check.path), why=check.why,
+                resources=tuple(compact(v.value) if isinstance(v, ox.NamedNode) else str(v)
+                                for v in values),
+                files=_files(dataset, values)))
+    return problems
