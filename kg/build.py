@@ -1,4 +1,10 @@
-"""The pipeline: load, check shapes, reason, run the checks, write the store."""
+"""The pipeline: load, check shapes, reason, run the checks, write the store.
+
+The store keeps every fact in the named graph of its source, the ontology in
+``graph/ontology`` and the entailments in ``graph/inferred``.  Its default graph
+holds the union of all of them as a set: a fact stated by three sources is
+there once, so a query without GRAPH counts it once.
+"""
 
 from __future__ import annotations
 
@@ -60,6 +66,7 @@ def validated(settings: Settings) -> tuple[Dataset, list[ox.Quad], Report]:
     quads = list(dataset.quads())
     quads += [ox.Quad(t.subject, t.predicate, t.object, inferred_graph) for t in infer(quads)]
     clock.lap("reason")
+    quads = with_default_graph(quads)
     memory = ox.Store()
     memory.bulk_extend(quads)
     problems = run_checks(memory, dataset)
@@ -67,8 +74,21 @@ def validated(settings: Settings) -> tuple[Dataset, list[ox.Quad], Report]:
     if problems:
         raise ValidationFailed(problems)
     for q in quads:
-        report.triples[q.graph_name.value] = report.triples.get(q.graph_name.value, 0) + 1
+        name = "(default graph: the union)" if q.graph_name == ox.DefaultGraph() else q.graph_name.value
+        report.triples[name] = report.triples.get(name, 0) + 1
     return dataset, quads, report
+
+
+def with_default_graph(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """``quads`` plus each distinct triple once more in the default graph."""
+    seen: set[ox.Triple] = set()
+    union = []
+    for q in quads:
+        triple = q.triple
+        if triple not in seen:
+            seen.add(triple)
+            union.append(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
+    return quads + union
 
 
 def build(settings: Settings) -> Report:

@@ -47,9 +47,17 @@ class Dataset:
         return sorted({f.graph for f in self.files}, key=lambda g: g.value)
 
     def files_describing(self, term: ox.NamedNode | ox.BlankNode) -> list[str]:
-        """Display paths of the files in which ``term`` is a subject."""
-        return sorted({display(f.path) for f in self.files
-                       if any(t.subject == term for t in f.triples)})
+        """Display paths of the files that describe ``term``.
+
+        The files where it is a subject; failing that, where it is used as a
+        predicate or object; failing that, the files of the graph it names.
+        """
+        for found in (lambda t: t.subject == term,
+                      lambda t: t.predicate == term or t.object == term):
+            files = {display(f.path) for f in self.files if any(found(t) for t in f.triples)}
+            if files:
+                return sorted(files)
+        return sorted({display(f.path) for f in self.files if f.graph == term})
 
 
 def display(path: Path) -> str:

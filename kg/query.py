@@ -29,14 +29,14 @@ _POSITION = re.compile(r"error at (\d+):(\d+)")
 
 
 def run(store: ox.Store, text: str, prefixes: bool = True):
-    """Evaluate a SPARQL query over the union of all graphs.
+    """Evaluate a SPARQL query; the store's default graph is the union of all graphs.
 
     The project's prefixes (sc:, org:, body:, ...) are predeclared unless
     ``prefixes`` is false.  Raises QueryError on a syntax error.
     """
     header = sparql_prefixes() if prefixes else ""
     try:
-        return store.query(header + text, use_default_graph_as_union=True)
+        return store.query(header + text)
     except SyntaxError as e:
         message = str(e)
         offset = header.count("\n")

@@ -59,11 +59,18 @@ class ValidationFailed(Exception):
 
 
 def _files(dataset: Dataset, values) -> tuple[str, ...]:
-    files = set()
-    for value in values:
-        if isinstance(value, (ox.NamedNode, ox.BlankNode)):
-            files.update(dataset.files_describing(value))
-    return tuple(sorted(files))
+    """The files at fault: those stating the row as a triple, else those describing its first resource."""
+    if len(values) >= 3 and isinstance(values[1], ox.NamedNode):
+        try:
+            triple = ox.Triple(*values[:3])
+        except TypeError:
+            triple = None
+        files = {display(f.path) for f in dataset.files if triple in f.triples}
+        if files:
+            return tuple(sorted(files))
+    if values and isinstance(values[0], (ox.NamedNode, ox.BlankNode)):
+        return tuple(dataset.files_describing(values[0]))
+    return ()
 
 
 def check_shapes(dataset: Dataset) -> list[Problem]:
@@ -130,11 +137,11 @@ def load_checks(settings) -> list[Check]:
 
 
 def run_checks(store: ox.Store, dataset: Dataset) -> list[Problem]:
-    """Run every check against ``store`` (default graph = union of all graphs)."""
+    """Run every check against ``store``, whose default graph is the union of all graphs."""
     problems = []
     for check in load_checks(dataset.settings):
         try:
-            rows = store.query(check.query, use_default_graph_as_union=True)
+            rows = store.query(check.query)
         except SyntaxError as e:
             raise InputError(f"{display(check.path)}: {e}") from None
         for row in rows:

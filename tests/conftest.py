@@ -1,0 +1,56 @@
+"""Shared fixtures: the project's folders, a built store, and a runner for the real ``kg`` command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kg.build import build
+from kg.settings import Settings
+from kg.store import open_read_only
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def kg_command() -> list[str]:
+    """The installed ``kg`` console script next to this interpreter."""
+    script = Path(sys.executable).parent / "kg"
+    if not script.exists():
+        pytest.fail(f"the kg command is not installed next to {sys.executable}; run pip install -e .[test]")
+    return [str(script)]
+
+
+@pytest.fixture
+def run_kg():
+    """Run ``kg ARGS`` in a folder; return the completed process (text output)."""
+
+    def run(*args: str, cwd: Path, env: dict | None = None, input: str | None = None):
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
+        environ.update(env or {})
+        return subprocess.run(kg_command() + list(args), cwd=cwd, env=environ, input=input,
+                              capture_output=True, text=True, timeout=300)
+
+    return run
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    """A scratch copy of ontology/ and data/ that a test may break."""
+    for folder in ("ontology", "data"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory):
+    """The project's own graph, built once per test session into a scratch store."""
+    store_dir = tmp_path_factory.mktemp("store") / "store"
+    settings = Settings(ontology_dir=str(ROOT / "ontology"), data_dir=str(ROOT / "data"),
+                        store_dir=str(store_dir))
+    build(settings)
+    return open_read_only(store_dir)

@@ -1,0 +1,133 @@
+"""``kg build`` end to end through the installed command: a good build, and broken input that changes nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+@pytest.fixture(scope="module")
+def built_project(tmp_path_factory):
+    """A scratch project (ontology/, data/) and a store built from it by ``kg build``."""
+    from conftest import kg_command
+
+    base = tmp_path_factory.mktemp("project")
+    for folder in ("ontology", "data"):
+        shutil.copytree(ROOT / folder, base / folder)
+    done = subprocess.run(kg_command() + ["build"], cwd=base, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return base
+
+
+@pytest.fixture
+def project(built_project, tmp_path):
+    """A fresh copy of the built project that a test may break."""
+    copy = tmp_path / "project"
+    shutil.copytree(built_project, copy, symlinks=True)
+    return copy
+
+
+def store_state(run_kg, project: Path) -> tuple[str, str]:
+    """Where the store link points, and how many triples the default graph holds."""
+    count = run_kg("query", "--format", "csv", COUNT, cwd=project)
+    assert count.returncode == 0, count.stderr
+    return str((project / "var" / "store").readlink()), count.stdout
+
+
+def test_build_reports_graphs_and_stages(built_project, run_kg, tmp_path):
+    """A good build prints the triples per graph and the time of each stage, and exits 0."""
+    shutil.copytree(built_project, tmp_path / "p", symlinks=True)
+    done = run_kg("build", cwd=tmp_path / "p")
+    assert done.returncode == 0, done.stderr
+    assert "graph/imewg-article" in done.stdout and "graph/inferred" in done.stdout
+    assert re.search(r"stages: load [\d.]+s, shapes [\d.]+s, reason [\d.]+s, checks [\d.]+s, write", done.stdout)
+
+
+def test_rebuild_swaps_in_a_new_store(project, run_kg):
+    """A second good build points the store link at a new version and keeps the data."""
+    before = store_state(run_kg, project)
+    assert run_kg("build", cwd=project).returncode == 0
+    after = store_state(run_kg, project)
+    assert after[0] != before[0]
+    assert after[1] == before[1]
+
+
+BROKEN = {
+    "turtle syntax error": (
+        "data/imewg/imewg-article.ttl", 'body:imewg skos:note "never closed .\n',
+        r"data/imewg/imewg-article\.ttl:\d+:\d+: "),
+    "undefined prefix": (
+        "data/isecg/isecg-about.ttl", "nope:thing a sc:SpaceAgency .\n",
+        r"data/isecg/isecg-about\.ttl:\d+:1: The prefix nope: has not been declared"),
+    "shape violation": (
+        "data/isecg/isecg-about.ttl",
+        "membership:isecg-orphan a org:Membership ; skos:prefLabel \"orphan\"@en ; org:organization body:isecg ; org:role role:member .\n",
+        r"data/isecg/isecg-about\.ttl: membership:isecg-orphan: org:member: "),
+    "literal where an IRI belongs (shape)": (
+        "data/agencies/imewg-article.ttl", 'membership:imewg-nasa org:organization "IMEWG" .\n',
+        r"data/agencies/imewg-article\.ttl: membership:imewg-nasa: org:organization: .*\(value: \"IMEWG\"\)"),
+    "literal where an IRI belongs (check)": (
+        "data/imewg/imewg-article.ttl", 'body:imewg sc:theme "exobiology" .\n',
+        r"object-property-value\.rq: .*\n  data/imewg/imewg-article\.ttl: body:imewg sc:theme \"exobiology\""),
+    "misspelt term": (
+        "data/imewg/imewg-article.ttl", "body:imars sc:charterdBy body:imewg .\n",
+        r"undeclared-term\.rq: .*\n  data/imewg/imewg-article\.ttl: sc:charterdBy graph:imewg-article"),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=str)
+def test_broken_input_fails_and_changes_nothing(project, run_kg, case):
+    """Broken data gives exit 1 and a message naming the place, and the previous store stays as it was."""
+    path, addition, message = BROKEN[case]
+    before = store_state(run_kg, project)
+    with open(project / path, "a", encoding="utf-8") as f:
+        f.write(addition)
+    done = run_kg("build", cwd=project)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(message, done.stderr), done.stderr
+    assert "Traceback" not in done.stderr
+    assert store_state(run_kg, project) == before
+    assert len(list((project / "var" / "store.versions").iterdir())) == 1
+
+
+def test_data_file_without_a_source_is_refused(project, run_kg):
+    """A data file not named after a described source graph fails the build, naming the file."""
+    (project / "data" / "imewg" / "notes.ttl").write_text("")
+    done = run_kg("build", cwd=project)
+    assert done.returncode == 1
+    assert "data/imewg/notes.ttl: its facts would go to graph <https://w3id.org/spacecoord/graph/notes>" in done.stderr
+
+
+def test_validate_writes_nothing(project, run_kg):
+    """``kg validate`` checks the data, exits 0 and leaves the store alone."""
+    before = store_state(run_kg, project)
+    done = run_kg("validate", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("conforms:")
+    assert store_state(run_kg, project) == before
+
+
+def test_validate_reports_a_violation_with_exit_1(project, run_kg):
+    """``kg validate`` on broken data exits 1 and names the offending resource and file."""
+    with open(project / "data/imewg/imewg-article.ttl", "a", encoding="utf-8") as f:
+        f.write("body:imewg sc:succeeds body:imewg .\n")
+    done = run_kg("validate", cwd=project)
+    assert done.returncode == 1
+    assert "succeeds-itself.rq: No organisation succeeds itself" in done.stderr
+    assert "body:imewg" in done.stderr
+
+
+def test_a_stray_directory_is_not_replaced(project, run_kg):
+    """If the store path is a real folder, the build refuses to replace it (exit 2)."""
+    target = project / "elsewhere"
+    target.mkdir()
+    done = run_kg("build", "--store-dir", str(target), cwd=project)
+    assert done.returncode == 2
+    assert "is not a store link made by 'kg build'" in done.stderr
