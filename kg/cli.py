@@ -18,7 +18,7 @@ import click
 from . import store as store_
 from .build import build as run_build, validated
 from .load import InputError
-from .query import FORMATS, STATS_CLASSES, STATS_GRAPHS, QueryError, read_query, render, run
+from .query import FORMATS, STATS_CLASSES, STATS_DEFAULT, STATS_GRAPHS, QueryError, read_query, render, run
 from .settings import SETTINGS, Settings
 from .validate import ValidationFailed, grouped
 
@@ -93,7 +93,10 @@ def query(fmt, query_or_file, **options):
     The project's prefixes (sc:, org:, skos:, body:, place:, ...) are predeclared.
     """
     settings = Settings.from_env(**options)
-    text = sys.stdin.read() if query_or_file == "-" else read_query(query_or_file)
+    try:
+        text = sys.stdin.read() if query_or_file == "-" else read_query(query_or_file)
+    except OSError as e:
+        _fail(f"kg: {query_or_file}: {e.strerror}", EXIT_USAGE)
     try:
         result = run(store_.open_read_only(settings.store_dir), text)
         click.echo(render(result, fmt), nl=False)
@@ -112,6 +115,7 @@ def stats(**options):
         store = store_.open_read_only(settings.store_dir)
     except store_.StoreError as e:
         _fail(f"kg: {e}", EXIT_USAGE)
+    click.echo(render(run(store, STATS_DEFAULT)))
     click.echo(render(run(store, STATS_GRAPHS)))
     click.echo(render(run(store, STATS_CLASSES)))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .namespaces import sparql_prefixes
+from .namespaces import compact, sparql_prefixes
 
 FORMATS = ("table", "csv", "tsv", "json")
 
@@ -51,14 +51,18 @@ def _cell(term) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        return term.value
+        return compact(term.value)
     if isinstance(term, ox.Literal):
         return term.value + (f"@{term.language}" if term.language else "")
     return str(term)
 
 
 def render(result, fmt: str = "table") -> str:
-    """Render SELECT/ASK results as table, csv, tsv or json; graphs as Turtle."""
+    """Render SELECT/ASK results as table, csv, tsv or json; graphs as Turtle.
+
+    The table shows IRIs as prefixed names where the project knows the prefix;
+    csv, tsv and json are the standard SPARQL result formats, unchanged.
+    """
     if isinstance(result, bool):
         return "true" if result else "false"
     if isinstance(result, ox.QueryBoolean):
@@ -81,6 +85,7 @@ def render(result, fmt: str = "table") -> str:
     return out.getvalue()
 
 
+STATS_DEFAULT = "SELECT (COUNT(*) AS ?triples_in_default_graph_the_union) WHERE { ?s ?p ?o }"
 STATS_GRAPHS = "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph ORDER BY ?graph"
 STATS_CLASSES = """SELECT ?class (COUNT(DISTINCT ?entity) AS ?entities)
 WHERE { ?entity a ?class . FILTER(isIRI(?entity)) } GROUP BY ?class ORDER BY DESC(?entities) ?class"""

@@ -38,12 +38,15 @@ def run_kg():
     return run
 
 
-@pytest.fixture
-def project_copy(tmp_path) -> Path:
-    """A scratch copy of ontology/ and data/ that a test may break."""
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Path:
+    """A scratch project (ontology/, data/) whose store ``kg build`` has built; treat as read-only."""
+    base = tmp_path_factory.mktemp("project")
     for folder in ("ontology", "data"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    return tmp_path
+        shutil.copytree(ROOT / folder, base / folder)
+    done = subprocess.run(kg_command() + ["build"], cwd=base, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return base
 
 
 @pytest.fixture(scope="session")

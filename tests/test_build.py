@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-
-
-@pytest.fixture(scope="module")
-def built_project(tmp_path_factory):
-    """A scratch project (ontology/, data/) and a store built from it by ``kg build``."""
-    from conftest import kg_command
-
-    base = tmp_path_factory.mktemp("project")
-    for folder in ("ontology", "data"):
-        shutil.copytree(ROOT / folder, base / folder)
-    done = subprocess.run(kg_command() + ["build"], cwd=base, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return base
 
 
 @pytest.fixture
