@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from . import store as store_
 from .load import Dataset, load
-from .namespaces import graph_iri
+from .namespaces import compact, graph_iri
 from .reason import infer
 from .settings import Settings
 from .validate import ValidationFailed, check_shapes, run_checks
@@ -30,7 +30,7 @@ class Report:
     store_path: str | None = None
 
     def lines(self) -> list[str]:
-        out = [f"{n:>8}  {g}" for g, n in sorted(self.triples.items())]
+        out = [f"{n:>8}  {compact(g) if '://' in g else g}" for g, n in sorted(self.triples.items())]
         out.append(f"{sum(self.triples.values()):>8}  quads in all")
         out.append("stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
         if self.store_path:

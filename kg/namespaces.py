@@ -33,6 +33,7 @@ PREFIXES = {
     "event": CANONICAL_BASE + "event/", "graph": CANONICAL_BASE + "graph/",
     "instant": CANONICAL_BASE + "time/", "membership": CANONICAL_BASE + "membership/",
     "place": CANONICAL_BASE + "place/", "role": CANONICAL_BASE + "role/",
+    "shape": CANONICAL_BASE + "shape/",
     "wd": "http://www.wikidata.org/entity/",
 }
 
