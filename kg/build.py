@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from . import store as store_
-from .load import Dataset, load
+from .load import Dataset, InputError, load
 from .namespaces import compact, graph_iri
-from .reason import infer
+from .reason import UnsupportedSchema, infer, reference
 from .settings import Settings
 from .validate import ValidationFailed, check_shapes, run_checks
 
@@ -64,7 +64,12 @@ def validated(settings: Settings) -> tuple[Dataset, list[ox.Quad], Report]:
         raise ValidationFailed(problems)
     inferred_graph = graph_iri(settings.base_iri, "inferred")
     quads = list(dataset.quads())
-    quads += [ox.Quad(t.subject, t.predicate, t.object, inferred_graph) for t in infer(quads)]
+    closure = reference if settings.reasoner == "owlrl" else infer
+    try:
+        inferred = closure(quads)
+    except UnsupportedSchema as e:
+        raise InputError(f"{settings.ontology_dir}: {e}") from None
+    quads += [ox.Quad(t.subject, t.predicate, t.object, inferred_graph) for t in inferred]
     clock.lap("reason")
     quads = with_default_graph(quads)
     memory = ox.Store()

@@ -37,6 +37,13 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _settings(options: dict) -> Settings:
+    try:
+        return Settings.from_env(**options)
+    except ValueError as e:
+        _fail(f"kg: {e}", EXIT_USAGE)
+
+
 def _report_validation(e: ValidationFailed) -> None:
     for line in grouped(e.problems):
         click.echo(line, err=True)
@@ -54,7 +61,7 @@ def cli():
 @_settings_options
 def build(**options):
     """Load, validate, reason and write the store (swapped in only if all succeeds)."""
-    settings = Settings.from_env(**options)
+    settings = _settings(options)
     try:
         report = run_build(settings)
     except InputError as e:
@@ -71,7 +78,7 @@ def build(**options):
 @_settings_options
 def validate(**options):
     """Check the data against the SHACL shapes and the SPARQL checks; write nothing."""
-    settings = Settings.from_env(**options)
+    settings = _settings(options)
     try:
         _, _, report = validated(settings)
     except InputError as e:
@@ -92,7 +99,7 @@ def query(fmt, query_or_file, **options):
 
     The project's prefixes (sc:, org:, skos:, body:, place:, ...) are predeclared.
     """
-    settings = Settings.from_env(**options)
+    settings = _settings(options)
     try:
         text = sys.stdin.read() if query_or_file == "-" else read_query(query_or_file)
     except OSError as e:
@@ -110,7 +117,7 @@ def query(fmt, query_or_file, **options):
 @_settings_options
 def stats(**options):
     """Triples per named graph and entities per class."""
-    settings = Settings.from_env(**options)
+    settings = _settings(options)
     try:
         store = store_.open_read_only(settings.store_dir)
     except store_.StoreError as e:

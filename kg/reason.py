@@ -1,22 +1,76 @@
-"""Reason stage: the OWL 2 RL closure of the ontology and the asserted data.
+"""Reason stage: the OWL 2 RL closure, computed fast, with owlrl as the reference.
 
-owlrl computes the closure over an rdflib graph; what comes back here is only
-what it added (closure minus asserted), to be stored in ``graph/inferred``.
-Triples that an RDF store cannot hold (a literal as subject, which owlrl's
-datatype rules produce) are dropped.
+``infer`` is the fast path.  owlrl closes the schema alone (the logical axioms
+of the ontology, a few hundred triples); the closed schema is compiled into
+lookup tables; a semi-naive worklist then applies the OWL 2 RL instance rules
+to every triple exactly once, over integer-encoded terms.  ``reference`` runs
+plain owlrl over everything; tests prove the two give the same triples.
+
+Rules of the OWL 2 RL profile the worklist applies (their names in the
+specification): cax-sco, cax-eqc1/2, prp-dom, prp-rng, prp-spo1, prp-eqp1/2,
+prp-inv1/2, prp-symp, prp-trp, prp-spo2, prp-fp, prp-ifp, eq-sym, eq-trans,
+eq-rep-s, eq-rep-o.  A schema that needs any other instance rule (class
+expressions such as owl:intersectionOf or owl:someValuesFrom, owl:hasKey,
+cardinalities) is refused with ``UnsupportedSchema``; the reference path
+still handles it.
+
+Neither path returns owlrl's noise (``is_noise``): triples with a literal as
+subject (an RDF store cannot hold them), reflexive owl:sameAs, typing with
+owl:Thing or rdfs:Resource, statements about the RDF, RDFS, OWL and XSD
+vocabularies themselves, and schema tautologies (C subClassOf C or owl:Thing,
+owl:Nothing subClassOf C, p subPropertyOf p, C equivalentClass C,
+p equivalentProperty p, domains and ranges of owl:Thing).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 import owlrl
 import pyoxigraph as ox
 import rdflib
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_STRING = XSD + "string"
 
+TYPE = RDF + "type"
+SAME_AS = OWL + "sameAs"
+SUB_CLASS, SUB_PROPERTY = RDFS + "subClassOf", RDFS + "subPropertyOf"
+EQ_CLASS, EQ_PROPERTY = OWL + "equivalentClass", OWL + "equivalentProperty"
+THING, NOTHING, RESOURCE = OWL + "Thing", OWL + "Nothing", RDFS + "Resource"
+VOCABULARIES = (RDF, RDFS, OWL, XSD)
+
+# Predicates whose triples make up the schema that owlrl closes.
+SCHEMA_PREDICATES = frozenset({
+    SUB_CLASS, SUB_PROPERTY, RDFS + "domain", RDFS + "range", EQ_CLASS, EQ_PROPERTY,
+    OWL + "inverseOf", OWL + "propertyChainAxiom", OWL + "disjointWith", OWL + "members",
+    OWL + "propertyDisjointWith", OWL + "intersectionOf", OWL + "unionOf", OWL + "complementOf",
+    OWL + "oneOf", OWL + "onProperty", OWL + "someValuesFrom", OWL + "allValuesFrom",
+    OWL + "hasValue", OWL + "hasKey", OWL + "maxCardinality", OWL + "maxQualifiedCardinality",
+    OWL + "onClass", RDF + "first", RDF + "rest",
+})
+# Instance rules the worklist does not implement, by the schema predicate that calls for them.
+UNSUPPORTED = {
+    OWL + "intersectionOf": "cls-int1/2", OWL + "unionOf": "cls-uni",
+    OWL + "someValuesFrom": "cls-svf1/2", OWL + "allValuesFrom": "cls-avf",
+    OWL + "hasValue": "cls-hv1/2", OWL + "hasKey": "prp-key", OWL + "oneOf": "cls-oo",
+    OWL + "maxCardinality": "cls-maxc", OWL + "maxQualifiedCardinality": "cls-maxqc",
+}
+TRANSITIVE, SYMMETRIC = OWL + "TransitiveProperty", OWL + "SymmetricProperty"
+FUNCTIONAL, INVERSE_FUNCTIONAL = OWL + "FunctionalProperty", OWL + "InverseFunctionalProperty"
+
+
+class UnsupportedSchema(Exception):
+    """The schema uses a construct whose instance rule the fast path does not apply."""
+
+
+# ---------------------------------------------------------------------------
+# Terms: pyoxigraph <-> rdflib
+# ---------------------------------------------------------------------------
 
 def to_rdflib(term):
     """Convert a pyoxigraph term to the equal rdflib term (blank node ids kept)."""
@@ -51,15 +105,274 @@ def rdflib_graph(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
     return graph
 
 
-def storable(s, p, o) -> bool:
-    return not isinstance(s, rdflib.Literal) and isinstance(p, rdflib.URIRef)
+# ---------------------------------------------------------------------------
+# Noise
+# ---------------------------------------------------------------------------
+
+_TAUTOLOGY_OBJECTS = {SUB_CLASS: THING, RDFS + "domain": THING, RDFS + "range": THING}
 
 
-def infer(asserted: Iterable[ox.Triple | ox.Quad]) -> list[ox.Triple]:
-    """The triples the OWL 2 RL closure adds to ``asserted`` (which includes the ontology)."""
-    graph = rdflib_graph(asserted)
-    before = set(graph)
+def is_noise(s, p, o) -> bool:
+    """True for a triple that is not served: see the module docstring for the list."""
+    if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
+        return True
+    if isinstance(s, ox.NamedNode) and s.value.startswith(VOCABULARIES):
+        return True
+    pv = p.value
+    if pv == TYPE:
+        return isinstance(o, ox.NamedNode) and o.value in (THING, RESOURCE)
+    if s == o and pv in (SAME_AS, SUB_CLASS, SUB_PROPERTY, EQ_CLASS, EQ_PROPERTY):
+        return True
+    if isinstance(o, ox.NamedNode) and _TAUTOLOGY_OBJECTS.get(pv) == o.value:
+        return True
+    return pv == SUB_CLASS and isinstance(s, ox.NamedNode) and s.value == NOTHING
+
+
+# ---------------------------------------------------------------------------
+# The reference: owlrl over everything
+# ---------------------------------------------------------------------------
+
+def _owlrl(graph: rdflib.Graph) -> None:
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
                            datatype_axioms=False).expand(graph)
-    return [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
-            for s, p, o in graph if (s, p, o) not in before and storable(s, p, o)]
+
+
+def _added(graph: rdflib.Graph, before: set) -> set[ox.Triple]:
+    out = set()
+    for s, p, o in graph:
+        if (s, p, o) in before or isinstance(s, rdflib.Literal):
+            continue
+        s, p, o = to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)
+        if not is_noise(s, p, o):
+            out.add(ox.Triple(s, p, o))
+    return out
+
+
+def reference(asserted: Iterable[ox.Triple | ox.Quad]) -> set[ox.Triple]:
+    """owlrl's OWL 2 RL closure of everything, minus the asserted triples and the noise."""
+    graph = rdflib_graph(asserted)
+    before = set(graph)
+    _owlrl(graph)
+    return _added(graph, before)
+
+
+# ---------------------------------------------------------------------------
+# The fast path
+# ---------------------------------------------------------------------------
+
+def _is_schema(t: ox.Triple) -> bool:
+    p = t.predicate.value
+    if p in SCHEMA_PREDICATES:
+        return True
+    return p == TYPE and isinstance(t.object, ox.NamedNode) and t.object.value.startswith((OWL, RDFS, RDF))
+
+
+class _Schema:
+    """Lookup tables compiled from the closed schema, keyed by integer term ids."""
+
+    def __init__(self, closed: Iterable[tuple], ids: "_Ids"):
+        by_p = defaultdict(list)
+        for s, p, o in closed:
+            by_p[p.value].append((s, o))
+        self.sup_class = defaultdict(set)
+        for s, o in by_p[SUB_CLASS] + by_p[EQ_CLASS] + [(o, s) for s, o in by_p[EQ_CLASS]]:
+            if s != o and isinstance(o, ox.NamedNode) and o.value not in (THING, RESOURCE):
+                self.sup_class[ids.of(s)].add(ids.of(o))
+        self.sup_prop = defaultdict(set)
+        for s, o in by_p[SUB_PROPERTY] + by_p[EQ_PROPERTY] + [(o, s) for s, o in by_p[EQ_PROPERTY]]:
+            if s != o:
+                self.sup_prop[ids.of(s)].add(ids.of(o))
+        self.domain, self.range = defaultdict(set), defaultdict(set)
+        for table, key in ((self.domain, RDFS + "domain"), (self.range, RDFS + "range")):
+            for s, o in by_p[key]:
+                if o.value not in (THING, RESOURCE):
+                    table[ids.of(s)].add(ids.of(o))
+        self.inverse = defaultdict(set)
+        for s, o in by_p[OWL + "inverseOf"]:
+            self.inverse[ids.of(s)].add(ids.of(o))
+            self.inverse[ids.of(o)].add(ids.of(s))
+        types = defaultdict(set)
+        for s, o in by_p[TYPE]:
+            types[o.value].add(ids.of(s))
+        for p in types[SYMMETRIC]:
+            self.inverse[p].add(p)
+        self.transitive = types[TRANSITIVE]
+        self.functional = types[FUNCTIONAL]
+        self.inverse_functional = types[INVERSE_FUNCTIONAL]
+        lists = {s: o for s, o in by_p[RDF + "first"]}, {s: o for s, o in by_p[RDF + "rest"]}
+        self.chains = defaultdict(list)  # property -> [(chain, position)]
+        for p, head in by_p[OWL + "propertyChainAxiom"]:
+            chain = []
+            while head in lists[0]:
+                chain.append(ids.of(lists[0][head]))
+                head = lists[1].get(head)
+            entry = (ids.of(p), tuple(chain))
+            for i, step in enumerate(chain):
+                self.chains[step].append((entry, i))
+        for predicate, rule in UNSUPPORTED.items():
+            if by_p[predicate]:
+                s, o = by_p[predicate][0]
+                raise UnsupportedSchema(
+                    f"{s} {predicate} {o}: the fast reasoner does not apply {rule}; "
+                    f"set KG_REASONER=owlrl to reason with owlrl")
+        self.joined = self.transitive | self.functional | self.inverse_functional | set(self.chains)
+        self.type, self.same_as = ids.iri(TYPE), ids.iri(SAME_AS)
+
+
+class _Ids:
+    """Integer ids for terms, so that the worklist hashes small ints."""
+
+    def __init__(self):
+        self.id_of: dict = {}
+        self.terms: list = []
+        self.literal: bytearray = bytearray()
+
+    def of(self, term) -> int:
+        i = self.id_of.get(term)
+        if i is None:
+            i = self.id_of[term] = len(self.terms)
+            self.terms.append(term)
+            self.literal.append(isinstance(term, ox.Literal))
+        return i
+
+    def iri(self, value: str) -> int:
+        return self.of(ox.NamedNode(value))
+
+
+def infer(asserted: Iterable[ox.Triple | ox.Quad]) -> set[ox.Triple]:
+    """The OWL 2 RL closure of ``asserted`` minus ``asserted`` and the noise (the fast path).
+
+    Raises UnsupportedSchema when the schema calls for a rule the worklist does not apply.
+    """
+    ids = _Ids()
+    of = ids.of
+    base: set[tuple[int, int, int]] = set()
+    schema_triples = []
+    for t in asserted:
+        s, p, o = t.subject, t.predicate, t.object
+        base.add((of(s), of(p), of(o)))
+        if _is_schema(t):
+            schema_triples.append(t)
+    graph = rdflib_graph(schema_triples)
+    _owlrl(graph)
+    closed = [(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph
+              if not isinstance(s, rdflib.Literal)]
+    schema = _Schema(closed, ids)
+    work = list(base)
+    work.extend((of(s), of(p), of(o)) for s, p, o in closed)
+    facts = _Worklist(schema, ids).run(work)
+    terms = ids.terms
+    out = set()
+    for s, p, o in facts - base:
+        ts, tp, to = terms[s], terms[p], terms[o]
+        if not is_noise(ts, tp, to):
+            out.add(ox.Triple(ts, tp, to))
+    return out
+
+
+class _Worklist:
+    """Semi-naive forward chaining: each triple is joined once with the facts before it."""
+
+    def __init__(self, schema: _Schema, ids: _Ids):
+        self.schema, self.literal = schema, ids.literal
+        self.facts: set[tuple[int, int, int]] = set()
+        self.out = defaultdict(lambda: defaultdict(set))  # p -> s -> {o}, for joined properties
+        self.into = defaultdict(lambda: defaultdict(set))  # p -> o -> {s}
+        self.by_s = defaultdict(list)  # s -> [(p, o)], kept only once owl:sameAs appears
+        self.by_o = defaultdict(list)
+        self.equality = False
+        self.same = defaultdict(set)
+
+    def run(self, work: list) -> set:
+        sc = self.schema
+        facts, out, into, literal = self.facts, self.out, self.into, self.literal
+        TYPE_, SAME = sc.type, sc.same_as
+        push = work.append
+        while work:
+            t = work.pop()
+            if t in facts:
+                continue
+            facts.add(t)
+            s, p, o = t
+            if self.equality:
+                self._index(t)
+            if p == SAME:
+                self._same_as(s, o, push)
+                continue
+            if self.equality:
+                for s2 in self.same.get(s, ()):
+                    push((s2, p, o))
+                if not literal[o]:
+                    for o2 in self.same.get(o, ()):
+                        push((s, p, o2))
+            if p == TYPE_:
+                for c in sc.sup_class.get(o, ()):
+                    push((s, TYPE_, c))
+                continue
+            for q in sc.sup_prop.get(p, ()):
+                push((s, q, o))
+            for c in sc.domain.get(p, ()):
+                push((s, TYPE_, c))
+            if not literal[o]:
+                for c in sc.range.get(p, ()):
+                    push((o, TYPE_, c))
+                for q in sc.inverse.get(p, ()):
+                    push((o, q, s))
+            if p in sc.joined:
+                self._join(s, p, o, push)
+        return facts
+
+    def _join(self, s, p, o, push):
+        sc, out, into = self.schema, self.out, self.into
+        if p in sc.transitive:
+            for z in tuple(out[p].get(o, ())):
+                push((s, p, z))
+            for x in tuple(into[p].get(s, ())):
+                push((x, p, o))
+        if p in sc.functional:
+            for o2 in out[p].get(s, ()):
+                if o2 != o:
+                    push((o, sc.same_as, o2))
+        if p in sc.inverse_functional:
+            for s2 in into[p].get(o, ()):
+                if s2 != s:
+                    push((s, sc.same_as, s2))
+        for (result, chain), i in sc.chains.get(p, ()):
+            for start, end in self._chain_paths(chain, i, s, o):
+                push((start, result, end))
+        out[p][s].add(o)
+        into[p][o].add(s)
+
+    def _chain_paths(self, chain, i, s, o):
+        """Pairs (x, z) linked by the whole chain through the step (s chain[i] o)."""
+        starts = {s}
+        for step in reversed(chain[:i]):
+            starts = {x for y in starts for x in self.into[step].get(y, ())}
+        ends = {o}
+        for step in chain[i + 1:]:
+            ends = {z for y in ends for z in self.out[step].get(y, ())}
+        return [(x, z) for x in starts for z in ends]
+
+    def _same_as(self, s, o, push):
+        """eq-sym, eq-trans, eq-rep-s and eq-rep-o for a new (s owl:sameAs o)."""
+        if s == o:
+            return
+        if not self.equality:
+            self.equality = True
+            for t in self.facts:
+                self._index(t)
+        push((o, self.schema.same_as, s))
+        for x in tuple(self.same[s]):
+            if x != o:
+                push((x, self.schema.same_as, o))
+        self.same[s].add(o)
+        for p, obj in tuple(self.by_s.get(s, ())):
+            push((o, p, obj))
+        for subj, p in tuple(self.by_o.get(s, ())):
+            push((subj, p, o))
+
+    def _index(self, t):
+        s, p, o = t
+        self.by_s[s].append((p, o))
+        if not self.literal[o]:
+            self.by_o[o].append((s, p))

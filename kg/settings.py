@@ -29,6 +29,9 @@ SETTINGS = (
             "Folder with the data: sources.ttl and one Turtle file per topic and source."),
     Setting("store_dir", "var/store",
             "Where the built pyoxigraph store lives; builds are swapped in atomically."),
+    Setting("reasoner", "fast",
+            "'fast': owlrl closes the schema, compiled rules close the data; "
+            "'owlrl': plain owlrl over everything (the reference, slow past ~10k triples)."),
 )
 
 
@@ -38,6 +41,7 @@ class Settings:
     ontology_dir: str = "ontology"
     data_dir: str = "data"
     store_dir: str = "var/store"
+    reasoner: str = "fast"
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":
@@ -46,6 +50,8 @@ class Settings:
         values = {s.name: environ.get("KG_" + s.name.upper(), s.default) for s in SETTINGS}
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
+        if settings.reasoner not in ("fast", "owlrl"):
+            raise ValueError(f"KG_REASONER must be 'fast' or 'owlrl': {settings.reasoner!r}")
         if not settings.base_iri.endswith(("/", "#")):
             raise ValueError(f"KG_BASE_IRI must end with '/' or '#': {settings.base_iri!r}")
         return settings

@@ -1,0 +1,116 @@
+"""Reasoning: the fast path equals owlrl, every kind of entailment is there, and the noise is not."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg import reason
+from kg.load import load, parse_turtle
+from kg.namespaces import PREFIXES
+from kg.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY = parse_turtle(ROOT / "ontology" / "spacecoord.ttl")
+PREFIXES_ALL = {**PREFIXES, "foaf": "http://xmlns.com/foaf/0.1/", "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
+
+
+def synthetic(size: int, seed: int) -> list[ox.Triple]:
+    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "bench" / "synthetic.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.generate(size, seed).encode()
+    return [q.triple for q in ox.parse(text, format=ox.RdfFormat.TURTLE)]
+
+
+def test_fast_path_equals_owlrl_on_the_project_data():
+    """On the project's own graph, the fast path infers exactly owlrl's triples (after the noise filter)."""
+    quads = list(load(Settings(ontology_dir=str(ROOT / "ontology"), data_dir=str(ROOT / "data"))).quads())
+    fast = reason.infer(quads)
+    assert fast == reason.reference(quads)
+    assert len(fast) > 1000
+
+
+@pytest.mark.parametrize("size, seed", [(800, 1), (2500, 7)])
+def test_fast_path_equals_owlrl_on_synthetic_graphs(size, seed):
+    """On synthetic ORG-style graphs with chains, memberships and sameAs links, both paths infer the same triples."""
+    triples = ONTOLOGY + synthetic(size, seed)
+    fast = reason.infer(triples)
+    assert fast == reason.reference(triples)
+    same_as = ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs")
+    assert any(t.predicate == same_as for t in fast), "the graph exercises equality"
+
+
+def term(name: str):
+    if name.startswith('"'):
+        value, lang = name[1:].rsplit('"@', 1)
+        return ox.Literal(value, language=lang)
+    prefix, local = name.split(":", 1)
+    return ox.NamedNode(PREFIXES_ALL[prefix] + local)
+
+
+@pytest.fixture(scope="module")
+def entailed():
+    return reason.infer(ONTOLOGY + parse_turtle(ROOT / "tests" / "data" / "entailments.ttl"))
+
+
+ENTAILMENTS = [
+    ("subclass up to ORG (cax-sco)", "body:x", "rdf:type", "org:FormalOrganization"),
+    ("subclass up to ORG, two steps (cax-sco)", "body:x", "rdf:type", "org:Organization"),
+    ("ORG's equivalence with FOAF (cax-eqc)", "body:x", "rdf:type", "foaf:Organization"),
+    ("subproperty up to RDFS, from SKOS (prp-spo1)", "body:x", "rdfs:label", '"X"@en'),
+    ("subproperty up to PROV (prp-spo1)", "doc:v2", "prov:wasDerivedFrom", "doc:v1"),
+    ("subproperty up to DCTERMS (prp-spo1)", "doc:plan", "dcterms:creator", "body:x"),
+    ("inverse in ORG (prp-inv1)", "body:x", "org:hasMembership", "membership:m"),
+    ("inverse in OWL-Time (prp-inv1)", "membership:n-period", "time:after", "membership:m-period"),
+    ("n-ary membership yields org:memberOf (prp-spo2, prp-spo1)", "body:x", "org:memberOf", "body:g"),
+    ("and its inverse org:hasMember (prp-inv1)", "body:g", "org:hasMember", "body:x"),
+    ("a renaming event yields sc:renamedFrom (prp-spo2)", "body:x", "sc:renamedFrom", "body:old"),
+    ("and sc:renamedTo (prp-inv1)", "body:old", "sc:renamedTo", "body:x"),
+    ("ORG change events linked back (prp-inv1)", "body:x", "org:resultedFrom", "change:r"),
+    ("transitive lineage (prp-trp)", "body:x", "sc:succeeds", "body:older"),
+    ("inverse transitive lineage (prp-trp)", "body:older", "sc:succeededBy", "body:x"),
+    ("charter objectives are org:purpose (prp-spo2)", "body:g", "org:purpose", "doc:v1-objective"),
+    ("domain typing (prp-dom)", "body:y", "rdf:type", "org:Organization"),
+    ("range typing (prp-rng)", "place:p", "rdf:type", "sc:Jurisdiction"),
+    ("range typing into PROV (prp-rng)", "body:x", "rdf:type", "prov:Agent"),
+    ("sameAs is symmetric (eq-sym)", "wd:Q1", "owl:sameAs", "body:x"),
+    ("sameAs copies statements (eq-rep-s)", "wd:Q1", "rdf:type", "sc:SpaceAgency"),
+    ("schema closure: subclass is transitive (scm-sco)", "sc:SpaceAgency", "rdfs:subClassOf", "org:Organization"),
+]
+
+
+@pytest.mark.parametrize("why, s, p, o", ENTAILMENTS, ids=[e[0] for e in ENTAILMENTS])
+def test_entailment(entailed, why, s, p, o):
+    """Each kind of OWL 2 RL entailment the standard-vocabulary queries rely on is inferred."""
+    assert ox.Triple(term(s), term(p), term(o)) in entailed
+
+
+NOISE = [
+    ("typing with owl:Thing", "body:x", "rdf:type", "owl:Thing"),
+    ("reflexive sameAs", "body:x", "owl:sameAs", "body:x"),
+    ("reflexive subclass", "sc:SpaceAgency", "rdfs:subClassOf", "sc:SpaceAgency"),
+    ("subclass of owl:Thing", "sc:SpaceAgency", "rdfs:subClassOf", "owl:Thing"),
+    ("OWL vocabulary self-description", "owl:Thing", "rdf:type", "owl:Class"),
+]
+
+
+@pytest.mark.parametrize("why, s, p, o", NOISE, ids=[n[0] for n in NOISE])
+def test_noise_is_not_served(entailed, why, s, p, o):
+    """owlrl's noise is left out of the inferred triples."""
+    assert ox.Triple(term(s), term(p), term(o)) not in entailed
+
+
+def test_noise_filter_drops_literal_subjects():
+    """A triple with a literal subject is noise: no RDF store can hold it."""
+    assert reason.is_noise(ox.Literal("1"), term("rdf:type"), term("xsd:integer"))
+
+
+def test_unsupported_schema_is_refused():
+    """A schema needing a rule the fast path lacks is refused with the axiom and the rule named."""
+    extra = [ox.Triple(term("sc:Thing"), ox.NamedNode("http://www.w3.org/2002/07/owl#someValuesFrom"), term("sc:Event"))]
+    with pytest.raises(reason.UnsupportedSchema, match="cls-svf1/2.*KG_REASONER=owlrl"):
+        reason.infer(ONTOLOGY + extra)
