@@ -8,15 +8,16 @@ there once, so a query without GRAPH counts it once.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import store as store_
+from . import reason, store as store_
 from .load import Dataset, InputError, load
 from .namespaces import compact, graph_iri
-from .reason import UnsupportedSchema, infer, reference
 from .settings import Settings
 from .validate import ValidationFailed, check_shapes, run_checks
 
@@ -48,9 +49,10 @@ class _Clock:
         self.last = now
 
 
-def validated(settings: Settings) -> tuple[Dataset, list[ox.Quad], Report]:
-    """Load, validate and reason; return the dataset and every quad to store.
+def validated(settings: Settings, target: Path | None = None) -> tuple[Dataset, ox.Store, Report]:
+    """Load, check the shapes, reason, load a store and run the checks on it.
 
+    The store is written at ``target`` (a new store version) or kept in memory.
     Raises InputError for unreadable input and ValidationFailed for data that
     does not conform to the shapes or fails a check.
     """
@@ -62,26 +64,30 @@ def validated(settings: Settings) -> tuple[Dataset, list[ox.Quad], Report]:
     clock.lap("shapes")
     if problems:
         raise ValidationFailed(problems)
-    inferred_graph = graph_iri(settings.base_iri, "inferred")
     quads = list(dataset.quads())
-    closure = reference if settings.reasoner == "owlrl" else infer
     try:
-        inferred = closure(quads)
-    except UnsupportedSchema as e:
+        if settings.reasoner == "owlrl":
+            closure = reason.Closure.of(quads, reason.reference(quads))
+        else:
+            closure = reason.closure(quads)
+    except reason.UnsupportedSchema as e:
         raise InputError(f"{settings.ontology_dir}: {e}") from None
-    quads += [ox.Quad(t.subject, t.predicate, t.object, inferred_graph) for t in inferred]
+    del quads
     clock.lap("reason")
-    quads = with_default_graph(quads)
-    memory = ox.Store()
-    memory.bulk_extend(quads)
-    problems = run_checks(memory, dataset)
+    inferred = graph_iri(settings.base_iri, "inferred").value
+    store = ox.Store(str(target)) if target else ox.Store()
+    with tempfile.NamedTemporaryFile(suffix=".nq", dir=target.parent if target else None) as f:
+        closure.nquads(inferred, f)
+        f.flush()
+        store.bulk_load(path=f.name, format=ox.RdfFormat.N_QUADS)
+    report.triples = {(g or "(default graph: the union)"): n for g, n in closure.counts(inferred).items()}
+    del closure
+    clock.lap("write")
+    problems = run_checks(store, dataset)
     clock.lap("checks")
     if problems:
         raise ValidationFailed(problems)
-    for q in quads:
-        name = "(default graph: the union)" if q.graph_name == ox.DefaultGraph() else q.graph_name.value
-        report.triples[name] = report.triples.get(name, 0) + 1
-    return dataset, quads, report
+    return dataset, store, report
 
 
 def with_default_graph(quads: list[ox.Quad]) -> list[ox.Quad]:
@@ -97,9 +103,18 @@ def with_default_graph(quads: list[ox.Quad]) -> list[ox.Quad]:
 
 
 def build(settings: Settings) -> Report:
-    """Build the store; on any failure the previous store stays in place."""
-    _, quads, report = validated(settings)
-    started = time.perf_counter()
-    report.store_path = str(store_.write(settings.store_dir, quads))
-    report.seconds["write"] = time.perf_counter() - started
+    """Build a new store version and publish it; on any failure the previous store stays in place."""
+    version = store_.new_version(settings.store_dir)
+    try:
+        _, store, report = validated(settings, version)
+        started = time.perf_counter()
+        store.flush()
+        store.optimize()
+        del store
+        store_.publish(settings.store_dir, version)
+        report.seconds["publish"] = time.perf_counter() - started
+    except BaseException:
+        store_.discard(version)
+        raise
+    report.store_path = str(version)
     return report

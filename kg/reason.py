@@ -160,11 +160,11 @@ def reference(asserted: Iterable[ox.Triple | ox.Quad]) -> set[ox.Triple]:
 # The fast path
 # ---------------------------------------------------------------------------
 
-def _is_schema(t: ox.Triple) -> bool:
-    p = t.predicate.value
+def _is_schema_ids(predicate, obj) -> bool:
+    p = predicate.value
     if p in SCHEMA_PREDICATES:
         return True
-    return p == TYPE and isinstance(t.object, ox.NamedNode) and t.object.value.startswith((OWL, RDFS, RDF))
+    return p == TYPE and isinstance(obj, ox.NamedNode) and obj.value.startswith((OWL, RDFS, RDF))
 
 
 class _Schema:
@@ -239,35 +239,121 @@ class _Ids:
         return self.of(ox.NamedNode(value))
 
 
-def infer(asserted: Iterable[ox.Triple | ox.Quad]) -> set[ox.Triple]:
-    """The OWL 2 RL closure of ``asserted`` minus ``asserted`` and the noise (the fast path).
+class Closure:
+    """The asserted triples by graph and the closure, as integer-encoded triples.
+
+    ``inferred()`` gives the inferred triples (closure minus asserted minus
+    noise) as pyoxigraph triples; ``nquads()`` writes the whole dataset to
+    load: each source graph, the inferred graph, and the default graph as the
+    set union of all of them.
+    """
+
+    def __init__(self, ids: "_Ids", by_graph: dict, facts: set):
+        self.ids, self.by_graph, self.facts = ids, by_graph, facts
+        self.base = set().union(*by_graph.values()) if by_graph else set()
+        noise = _NoiseFilter(ids)
+        self.union = {t for t in facts if not noise(t)} | self.base
+        self.inferred_ids = self.union - self.base
+
+    @classmethod
+    def of(cls, asserted: Iterable[ox.Quad], inferred: Iterable[ox.Triple] = ()) -> "Closure":
+        """A closure from explicit triples (used for the owlrl reference)."""
+        ids = _Ids()
+        by_graph = _encode(asserted, ids)
+        facts = {(ids.of(t.subject), ids.of(t.predicate), ids.of(t.object)) for t in inferred}
+        return cls(ids, by_graph, facts | set().union(*by_graph.values()))
+
+    def inferred(self) -> set[ox.Triple]:
+        terms = self.ids.terms
+        return {ox.Triple(terms[s], terms[p], terms[o]) for s, p, o in self.inferred_ids}
+
+    def counts(self, inferred_graph: str) -> dict[str, int]:
+        """Triples per graph name ('' for the default graph)."""
+        counts = {g.value if isinstance(g, ox.NamedNode) else "": len(t) for g, t in self.by_graph.items()}
+        counts[inferred_graph] = len(self.inferred_ids)
+        counts[""] = len(self.union)
+        return counts
+
+    def nquads(self, inferred_graph: str, out) -> None:
+        """Write the dataset to load, as N-Quads, to the binary file ``out``."""
+        nt = [str(t) for t in self.ids.terms]
+        batch = []
+        def flush():
+            out.write("".join(batch).encode("utf-8"))
+            batch.clear()
+        for graph, triples in [*self.by_graph.items(), (ox.NamedNode(inferred_graph), self.inferred_ids), (None, self.union)]:
+            suffix = f" {graph} .\n" if isinstance(graph, ox.NamedNode) else " .\n"
+            for s, p, o in triples:
+                batch.append(f"{nt[s]} {nt[p]} {nt[o]}{suffix}")
+                if len(batch) >= 100_000:
+                    flush()
+        flush()
+
+
+class _NoiseFilter:
+    """``is_noise`` on integer-encoded triples, with per-term flags computed once."""
+
+    def __init__(self, ids: "_Ids"):
+        terms = ids.terms
+        self.skip_subject = bytearray(
+            isinstance(t, ox.Literal) or (isinstance(t, ox.NamedNode) and t.value.startswith(VOCABULARIES))
+            for t in terms)
+        get = ids.id_of.get
+        self.type = get(ox.NamedNode(TYPE))
+        self.everything = {get(ox.NamedNode(THING)), get(ox.NamedNode(RESOURCE))} - {None}
+        self.reflexive = {get(ox.NamedNode(p)) for p in (SAME_AS, SUB_CLASS, SUB_PROPERTY, EQ_CLASS, EQ_PROPERTY)} - {None}
+        self.to_thing = {get(ox.NamedNode(p)) for p in _TAUTOLOGY_OBJECTS} - {None}
+        self.sub_class, self.nothing = get(ox.NamedNode(SUB_CLASS)), get(ox.NamedNode(NOTHING))
+
+    def __call__(self, t) -> bool:
+        s, p, o = t
+        if self.skip_subject[s]:
+            return True
+        if p == self.type:
+            return o in self.everything
+        if s == o and p in self.reflexive:
+            return True
+        if p in self.to_thing and o in self.everything:
+            return True
+        return p == self.sub_class and s == self.nothing
+
+
+def _encode(asserted: Iterable[ox.Triple | ox.Quad], ids: "_Ids") -> dict:
+    """Integer triples per graph name (None for triples without one)."""
+    of = ids.of
+    by_graph: dict = defaultdict(set)
+    for t in asserted:
+        graph = t.graph_name if isinstance(t, ox.Quad) else None
+        by_graph[graph].add((of(t.subject), of(t.predicate), of(t.object)))
+    return by_graph
+
+
+def closure(asserted: Iterable[ox.Triple | ox.Quad]) -> Closure:
+    """The OWL 2 RL closure of ``asserted`` by the fast path.
 
     Raises UnsupportedSchema when the schema calls for a rule the worklist does not apply.
     """
     ids = _Ids()
-    of = ids.of
-    base: set[tuple[int, int, int]] = set()
-    schema_triples = []
-    for t in asserted:
-        s, p, o = t.subject, t.predicate, t.object
-        base.add((of(s), of(p), of(o)))
-        if _is_schema(t):
-            schema_triples.append(t)
+    by_graph = _encode(asserted, ids)
+    terms = ids.terms
+    schema_triples = [ox.Triple(terms[s], terms[p], terms[o])
+                      for triples in by_graph.values() for s, p, o in triples
+                      if _is_schema_ids(terms[p], terms[o])]
     graph = rdflib_graph(schema_triples)
     _owlrl(graph)
+    of = ids.of
     closed = [(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph
               if not isinstance(s, rdflib.Literal)]
     schema = _Schema(closed, ids)
-    work = list(base)
+    work = [t for triples in by_graph.values() for t in triples]
     work.extend((of(s), of(p), of(o)) for s, p, o in closed)
     facts = _Worklist(schema, ids).run(work)
-    terms = ids.terms
-    out = set()
-    for s, p, o in facts - base:
-        ts, tp, to = terms[s], terms[p], terms[o]
-        if not is_noise(ts, tp, to):
-            out.add(ox.Triple(ts, tp, to))
-    return out
+    return Closure(ids, by_graph, facts)
+
+
+def infer(asserted: Iterable[ox.Triple | ox.Quad]) -> set[ox.Triple]:
+    """The inferred triples of the fast path: closure minus asserted minus noise."""
+    return closure(asserted).inferred()
 
 
 class _Worklist:

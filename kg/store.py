@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -27,30 +26,33 @@ def versions_dir(store_dir: Path) -> Path:
     return store_dir.parent / (store_dir.name + ".versions")
 
 
-def write(store_dir: str | Path, quads: Iterable[ox.Quad]) -> Path:
-    """Write ``quads`` to a new store version and swap it in; return the version path."""
+def new_version(store_dir: str | Path) -> Path:
+    """A fresh, not yet existing path for the next version of the store at ``store_dir``.
+
+    Raises StoreError if ``store_dir`` exists and is not a link made by a build.
+    """
     link = Path(store_dir)
     if link.exists() and not link.is_symlink():
         raise StoreError(f"{link}: exists and is not a store link made by 'kg build'; "
                          f"move it away or choose another KG_STORE_DIR")
     versions = versions_dir(link)
     versions.mkdir(parents=True, exist_ok=True)
-    target = versions / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
-    try:
-        store = ox.Store(str(target))
-        store.bulk_extend(quads)
-        store.flush()
-        store.optimize()
-        del store
-        tmp_link = link.parent / f".{link.name}.{os.getpid()}.tmp"
-        tmp_link.unlink(missing_ok=True)
-        os.symlink(os.path.relpath(target, link.parent), tmp_link)
-        os.replace(tmp_link, link)
-    except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
-        raise
-    _prune(versions, keep=target)
-    return target
+    return versions / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+
+
+def publish(store_dir: str | Path, version: Path) -> None:
+    """Point the ``store_dir`` link at ``version`` in one atomic rename, then prune old versions."""
+    link = Path(store_dir)
+    tmp_link = link.parent / f".{link.name}.{os.getpid()}.tmp"
+    tmp_link.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(version, link.parent), tmp_link)
+    os.replace(tmp_link, link)
+    _prune(versions_dir(link), keep=version)
+
+
+def discard(version: Path) -> None:
+    """Remove a version that was never published."""
+    shutil.rmtree(version, ignore_errors=True)
 
 
 def _prune(versions: Path, keep: Path) -> None:

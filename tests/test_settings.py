@@ -62,8 +62,9 @@ def test_another_base_iri_rewrites_every_minted_iri():
     """With KG_BASE_IRI set, the graph is built under that base and no canonical IRI is left."""
     settings = Settings(base_iri="https://example.org/kg/", ontology_dir=str(ROOT / "ontology"),
                         data_dir=str(ROOT / "data"))
-    _, quads, _ = validated(settings)
-    iris = {t.value for q in quads for t in (q.subject, q.predicate, q.object, q.graph_name)
+    _, store, _ = validated(settings)
+    iris = {t.value for q in store.quads_for_pattern(None, None, None, None)
+            for t in (q.subject, q.predicate, q.object, q.graph_name)
             if hasattr(t, "value") and type(t).__name__ == "NamedNode"}
     assert "https://example.org/kg/body/nasa" in iris
     assert "https://example.org/kg/graph/imewg-article" in iris

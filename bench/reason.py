@@ -1,0 +1,175 @@
+"""Benchmark the build at scale: seconds and peak memory per stage, triples inferred.
+
+    python bench/reason.py                          # 10k, 100k, 1M; fast, owlrl, reasonable
+    python bench/reason.py --sizes 10000 --engines fast
+
+For each size a synthetic ORG-style graph is generated (bench/synthetic.py)
+with the project's ontology.  Each (engine, size) runs in a child process, so
+its peak RSS is its own, and is stopped after --timeout seconds (owlrl is then
+not tried on larger sizes).  Stages: parse (kg.load), reason, load (write the
+on-disk store, default graph included), validate (SPARQL checks, then SHACL
+shapes).  `reasonable` is measured where it is installed; its output goes
+through the same noise filter.  This is a benchmark, run by hand: no test
+depends on its figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+SOURCES = """@prefix graph: <https://w3id.org/spacecoord/graph/> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix sc: <https://w3id.org/spacecoord/ontology#> .
+graph:synthetic a sc:SourceGraph ; prov:hadPrimarySource <urn:bench:synthetic> ; dcterms:source <urn:bench:synthetic> .
+<urn:bench:synthetic> a sc:SourceDocument ; dcterms:title "synthetic benchmark graph"@en .
+"""
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(**fields) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def run_reasonable(quads):
+    import reasonable
+
+    from kg.reason import is_noise, rdflib_graph, to_oxigraph
+    import pyoxigraph as ox
+
+    graph = rdflib_graph(quads)
+    asserted = set(graph)
+    reasoner = reasonable.PyReasoner()
+    reasoner.from_graph(graph)
+    out = set()
+    for s, p, o in reasoner.reason():
+        if (s, p, o) in asserted:
+            continue
+        try:
+            t = (to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
+        except AttributeError:
+            continue
+        if not is_noise(*t):
+            out.add(ox.Triple(*t))
+    return out
+
+
+def child(engine: str, size: int, work: Path) -> None:
+    """Run one build of a ``size`` graph with ``engine``, printing one JSON line per stage."""
+    import pyoxigraph as ox
+
+    import synthetic
+    from kg import reason, store
+    from kg.build import with_default_graph
+    from kg.load import load
+    from kg.namespaces import graph_iri
+    from kg.settings import CANONICAL_BASE, Settings
+    from kg.validate import check_shapes, run_checks
+
+    data = work / "data"
+    (data / "synthetic").mkdir(parents=True)
+    (data / "sources.ttl").write_text(SOURCES)
+    (data / "synthetic" / "synthetic.ttl").write_text(synthetic.generate(size))
+    settings = Settings(ontology_dir=str(ROOT / "ontology"), data_dir=str(data), store_dir=str(work / "store"))
+
+    def stage(name, fn):
+        started = time.perf_counter()
+        result = fn()
+        emit(stage=name, seconds=round(time.perf_counter() - started, 2), peak_mb=round(peak_mb()))
+        return result
+
+    dataset = stage("parse", lambda: load(settings))
+    quads = list(dataset.quads())
+    emit(asserted=sum(1 for f in dataset.files if f.graph.value.endswith("/synthetic") for _ in f.triples),
+         with_ontology=len(quads))
+    infer = {"fast": reason.infer, "owlrl": reason.reference, "reasonable": run_reasonable}[engine]
+    inferred = stage("reason", lambda: infer(quads))
+    emit(inferred=len(inferred))
+    graph = graph_iri(CANONICAL_BASE, "inferred")
+    everything = quads + [ox.Quad(t.subject, t.predicate, t.object, graph) for t in inferred]
+    del inferred
+    stage("load", lambda: store.write(work / "store", with_default_graph(everything)))
+    del everything
+    built = store.open_read_only(work / "store")
+    problems = stage("validate: checks", lambda: run_checks(built, dataset))
+    emit(check_problems=len(problems))
+    problems = stage("validate: shapes", lambda: check_shapes(dataset))
+    emit(shape_problems=len(problems))
+
+
+def measure(engine: str, size: int, timeout: float) -> dict:
+    with tempfile.TemporaryDirectory() as work:
+        cmd = [sys.executable, __file__, "--child", engine, str(size), work]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            output, status = done.stdout, ("ok" if done.returncode == 0 else f"failed: {done.stderr.strip()[-300:]}")
+        except subprocess.TimeoutExpired as e:
+            output = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+            status = f"stopped after {timeout:.0f} s"
+    result = {"engine": engine, "size": size, "status": status, "stages": {}}
+    for line in output.splitlines():
+        fields = json.loads(line)
+        if "stage" in fields:
+            result["stages"][fields["stage"]] = (fields["seconds"], fields["peak_mb"])
+        else:
+            result.update(fields)
+    return result
+
+
+def report(r: dict) -> None:
+    stages = r["stages"]
+    total = sum(s for s, _ in stages.values())
+    peak = max((m for _, m in stages.values()), default=0)
+    print(f"\n{r['engine']} at {r['size']:,} (asserted {r.get('asserted', '?'):,}; "
+          f"inferred {r.get('inferred', '?')}): {r['status']}")
+    for name, (seconds, mb) in stages.items():
+        print(f"  {name:<18} {seconds:>8.2f} s   peak {mb:>6} MB")
+    print(f"  {'total':<18} {total:>8.2f} s   peak {peak:>6} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--engines", default="fast,owlrl,reasonable")
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        engine, size, work = args.child
+        child(engine, int(size), Path(work))
+        return
+    engines = args.engines.split(",")
+    if "reasonable" in engines:
+        try:
+            import reasonable  # noqa: F401 -- only to see whether it is installed
+        except ImportError:
+            print("reasonable is not installed: skipped")
+            engines.remove("reasonable")
+    gave_up = set()
+    for size in (int(s) for s in args.sizes.split(",")):
+        for engine in engines:
+            if engine in gave_up:
+                print(f"\n{engine} at {size:,}: skipped (stopped at a smaller size)")
+                continue
+            r = measure(engine, size, args.timeout)
+            report(r)
+            if r["status"].startswith("stopped"):
+                gave_up.add(engine)
+
+
+if __name__ == "__main__":
+    main()
