@@ -10,6 +10,7 @@ Exit codes (a contract, also in the README):
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 
@@ -17,7 +18,9 @@ import click
 
 from . import store as store_
 from .build import build as run_build, validated
+from .explain import Explainer, parse_triple
 from .load import InputError
+from .namespaces import graph_iri, turtle_prefixes
 from .query import FORMATS, STATS_CLASSES, STATS_DEFAULT, STATS_GRAPHS, QueryError, read_query, render, run
 from .settings import SETTINGS, Settings
 from .validate import ValidationFailed, grouped
@@ -111,6 +114,37 @@ def query(fmt, query_or_file, **options):
         _fail(str(e), EXIT_INVALID)
     except store_.StoreError as e:
         _fail(f"kg: {e}", EXIT_USAGE)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="A readable tree, or JSON.")
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("object_", metavar="OBJECT")
+@_settings_options
+def explain(fmt, subject, predicate, object_, **options):
+    """Say where a triple is asserted, or derive it by OWL 2 RL rules down to asserted triples.
+
+    Terms are written as in Turtle, with the project's prefixes:
+    kg explain body:nasa org:memberOf body:imewg
+    """
+    settings = _settings(options)
+    try:
+        triple = parse_triple(f"{subject} {predicate} {object_}", turtle_prefixes())
+    except SyntaxError as e:
+        _fail(f"explain: {e.msg if hasattr(e, 'msg') else e}", EXIT_INVALID)
+    try:
+        store = store_.open_read_only(settings.store_dir)
+    except store_.StoreError as e:
+        _fail(f"kg: {e}", EXIT_USAGE)
+    explainer = Explainer(store, graph_iri(settings.base_iri, "inferred"))
+    derivation = explainer.explain(triple)
+    if derivation is None:
+        message = f"not entailed: {subject} {predicate} {object_} is neither asserted nor inferred"
+        click.echo(json.dumps({"status": "not entailed", "message": message}) if fmt == "json" else message)
+        return
+    click.echo(json.dumps(derivation.as_json(), indent=2) if fmt == "json" else "\n".join(derivation.lines(show=explainer.show)))
 
 
 @cli.command()

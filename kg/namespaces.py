@@ -83,6 +83,10 @@ def graph_iri(base: str, name: str) -> NamedNode:
     return NamedNode(f"{base}graph/{name}")
 
 
+def turtle_prefixes() -> str:
+    return "".join(f"@prefix {p}: <{iri}> .\n" for p, iri in sorted(PREFIXES.items()))
+
+
 def sparql_prefixes() -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in sorted(PREFIXES.items()))
 
