@@ -16,6 +16,7 @@ depends on its figures.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import resource
 import subprocess
@@ -85,25 +86,25 @@ def child(engine: str, size: int, work: Path) -> None:
     (data / "synthetic" / "synthetic.ttl").write_text(synthetic.generate(size))
     settings = Settings(ontology_dir=str(ROOT / "ontology"), data_dir=str(data))
 
-    def stage(name, fn):
+    def stage(name, fn, *args):
         started = time.perf_counter()
-        result = fn()
+        result = fn(*args)
         emit(stage=name, seconds=round(time.perf_counter() - started, 2), peak_mb=round(peak_mb()))
         return result
 
-    dataset = stage("parse", lambda: load(settings))
+    dataset = stage("parse", load, settings)
     quads = list(dataset.quads())
     emit(asserted=sum(len(f.triples) for f in dataset.files if f.graph.value.endswith("/synthetic")),
          with_ontology=len(quads))
     engines = {"fast": reason.closure,
                "owlrl": lambda q: reason.Closure.of(q, reason.reference(q)),
                "reasonable": lambda q: reason.Closure.of(q, run_reasonable(q))}
-    closure = stage("reason", lambda: engines[engine](quads))
-    del quads
+    closure = stage("reason", engines[engine], quads)
+    quads.clear()
     inferred = graph_iri(CANONICAL_BASE, "inferred").value
     emit(inferred=len(closure.inferred_ids), quads_stored=sum(closure.counts(inferred).values()))
 
-    def load_store():
+    def load_store(closure):
         store = ox.Store(str(work / "store"))
         with open(work / "all.nq", "wb") as f:
             closure.nquads(inferred, f)
@@ -112,11 +113,11 @@ def child(engine: str, size: int, work: Path) -> None:
         store.optimize()
         return store
 
-    store = stage("load", load_store)
-    del closure
-    problems = stage("validate: checks", lambda: run_checks(store, dataset))
+    store = stage("load", load_store, closure)
+    closure = None
+    problems = stage("validate: checks", run_checks, store, dataset)
     emit(check_problems=len(problems))
-    problems = stage("validate: shapes", lambda: check_shapes(dataset))
+    problems = stage("validate: shapes", check_shapes, dataset)
     emit(shape_problems=len(problems))
 
 
@@ -148,6 +149,8 @@ def report(r: dict) -> None:
     for name, (seconds, mb) in stages.items():
         print(f"  {name:<18} {seconds:>8.2f} s   peak {mb:>6} MB")
     print(f"  {'total':<18} {total:>8.2f} s   peak {peak:>6} MB")
+    if "check_problems" in r:
+        print(f"  problems found: {r['check_problems']} by the checks, {r.get('shape_problems', '?')} by the shapes")
 
 
 def main() -> None:
@@ -163,9 +166,7 @@ def main() -> None:
         return
     engines = args.engines.split(",")
     if "reasonable" in engines:
-        try:
-            import reasonable  # noqa: F401 -- only to see whether it is installed
-        except ImportError:
+        if importlib.util.find_spec("reasonable") is None:
             print("reasonable is not installed: skipped")
             engines.remove("reasonable")
     gave_up = set()

@@ -245,15 +245,16 @@ class Closure:
     ``inferred()`` gives the inferred triples (closure minus asserted minus
     noise) as pyoxigraph triples; ``nquads()`` writes the whole dataset to
     load: each source graph, the inferred graph, and the default graph as the
-    set union of all of them.
+    set union of all of them (the asserted triples once each, then the
+    inferred ones, which are disjoint from them).
     """
 
     def __init__(self, ids: "_Ids", by_graph: dict, facts: set):
-        self.ids, self.by_graph, self.facts = ids, by_graph, facts
-        self.base = set().union(*by_graph.values()) if by_graph else set()
+        self.ids, self.by_graph = ids, by_graph
+        self.base = set().union(*by_graph.values()) if len(by_graph) > 1 else next(iter(by_graph.values()), set())
         noise = _NoiseFilter(ids)
-        self.union = {t for t in facts if not noise(t)} | self.base
-        self.inferred_ids = self.union - self.base
+        base = self.base
+        self.inferred_ids = [t for t in facts if t not in base and not noise(t)]
 
     @classmethod
     def of(cls, asserted: Iterable[ox.Quad], inferred: Iterable[ox.Triple] = ()) -> "Closure":
@@ -271,7 +272,7 @@ class Closure:
         """Triples per graph name ('' for the default graph)."""
         counts = {g.value if isinstance(g, ox.NamedNode) else "": len(t) for g, t in self.by_graph.items()}
         counts[inferred_graph] = len(self.inferred_ids)
-        counts[""] = len(self.union)
+        counts[""] = len(self.base) + len(self.inferred_ids)
         return counts
 
     def nquads(self, inferred_graph: str, out) -> None:
@@ -281,7 +282,9 @@ class Closure:
         def flush():
             out.write("".join(batch).encode("utf-8"))
             batch.clear()
-        for graph, triples in [*self.by_graph.items(), (ox.NamedNode(inferred_graph), self.inferred_ids), (None, self.union)]:
+        parts = [*self.by_graph.items(), (ox.NamedNode(inferred_graph), self.inferred_ids),
+                 (None, self.base), (None, self.inferred_ids)]  # the union: base and inferred are disjoint
+        for graph, triples in parts:
             suffix = f" {graph} .\n" if isinstance(graph, ox.NamedNode) else " .\n"
             for s, p, o in triples:
                 batch.append(f"{nt[s]} {nt[p]} {nt[o]}{suffix}")
@@ -371,7 +374,7 @@ class _Worklist:
 
     def run(self, work: list) -> set:
         sc = self.schema
-        facts, out, into, literal = self.facts, self.out, self.into, self.literal
+        facts, literal = self.facts, self.literal
         TYPE_, SAME = sc.type, sc.same_as
         push = work.append
         while work:

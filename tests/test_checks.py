@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.build import validated, with_default_graph
-from kg.load import Dataset, ParsedFile, load, parse_turtle
+from kg.load import Dataset, ParsedFile, parse_turtle
 from kg.namespaces import graph_iri
 from kg.settings import CANONICAL_BASE, Settings
 from kg.validate import run_checks
