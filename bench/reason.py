@@ -47,25 +47,26 @@ def emit(**fields) -> None:
 
 
 def run_reasonable(quads):
+    """reasonable's closure, read from a file, minus the asserted triples and the noise."""
+    import pyoxigraph as ox
     import reasonable
 
-    from kg.reason import is_noise, rdflib_graph, to_oxigraph
-    import pyoxigraph as ox
+    from kg.reason import is_noise, to_oxigraph
 
-    graph = rdflib_graph(quads)
-    asserted = set(graph)
-    reasoner = reasonable.PyReasoner()
-    reasoner.from_graph(graph)
+    asserted = {q.triple for q in quads}
+    with tempfile.NamedTemporaryFile(suffix=".ttl") as f:  # reasonable reads .ttl and .n3 only
+        f.write(ox.serialize(asserted, format=ox.RdfFormat.N_TRIPLES))
+        f.flush()
+        reasoner = reasonable.PyReasoner()
+        reasoner.load_file(f.name)
     out = set()
     for s, p, o in reasoner.reason():
-        if (s, p, o) in asserted:
-            continue
         try:
-            t = (to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
-        except AttributeError:
+            t = ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
+        except (AttributeError, TypeError):
             continue
-        if not is_noise(*t):
-            out.add(ox.Triple(*t))
+        if t not in asserted and not is_noise(t.subject, t.predicate, t.object):
+            out.add(t)
     return out
 
 
@@ -126,7 +127,10 @@ def measure(engine: str, size: int, timeout: float) -> dict:
         cmd = [sys.executable, __file__, "--child", engine, str(size), work]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-            output, status = done.stdout, ("ok" if done.returncode == 0 else f"failed: {done.stderr.strip()[-300:]}")
+            output = done.stdout
+            status = "ok" if done.returncode == 0 else (
+                f"failed (exit {done.returncode}{', killed by a signal, e.g. out of memory' if done.returncode < 0 else ''})"
+                f": {done.stderr.strip()[-300:]}")
         except subprocess.TimeoutExpired as e:
             output = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
             status = f"stopped after {timeout:.0f} s"
