@@ -246,25 +246,18 @@ class Explainer:
 
     def _schema_candidates(self, s, p, o):
         T = ox.Triple
-        if p == SUB_CLASS:
-            for a, b in ((s, o), (o, s)):
-                if self.holds(a, EQ_CLASS, b):
-                    yield "scm-eqc1", [T(a, EQ_CLASS, b)]
-            for c in self.objects(s, SUB_CLASS):
-                if c not in (s, o) and self.holds(c, SUB_CLASS, o):
-                    yield "scm-sco", [T(s, SUB_CLASS, c), T(c, SUB_CLASS, o)]
-        elif p in (EQ_CLASS, EQ_PROPERTY):
-            sub, rule = (SUB_CLASS, "scm-eqc2") if p == EQ_CLASS else (SUB_PROPERTY, "scm-eqp2")
-            if self.holds(s, sub, o) and self.holds(o, sub, s):
-                yield rule, [T(s, sub, o), T(o, sub, s)]
-        elif p == SUB_PROPERTY:
-            for a, b in ((s, o), (o, s)):
-                if self.holds(a, EQ_PROPERTY, b):
-                    yield "scm-eqp1", [T(a, EQ_PROPERTY, b)]
-            for q in self.objects(s, SUB_PROPERTY):
-                if q not in (s, o) and self.holds(q, SUB_PROPERTY, o):
-                    yield "scm-spo", [T(s, SUB_PROPERTY, q), T(q, SUB_PROPERTY, o)]
-        elif p in (DOMAIN, RANGE):
+        for sub, eq, by_eq, by_chain in ((SUB_CLASS, EQ_CLASS, "scm-eqc1", "scm-sco"),
+                                         (SUB_PROPERTY, EQ_PROPERTY, "scm-eqp1", "scm-spo")):
+            if p == sub:
+                for a, b in ((s, o), (o, s)):
+                    if self.holds(a, eq, b):
+                        yield by_eq, [T(a, eq, b)]
+                for c in self.objects(s, sub):
+                    if c not in (s, o) and self.holds(c, sub, o):
+                        yield by_chain, [T(s, sub, c), T(c, sub, o)]
+            elif p == eq and self.holds(s, sub, o) and self.holds(o, sub, s):
+                yield ("scm-eqc2" if eq == EQ_CLASS else "scm-eqp2"), [T(s, sub, o), T(o, sub, s)]
+        if p in (DOMAIN, RANGE):
             one, two = ("scm-dom1", "scm-dom2") if p == DOMAIN else ("scm-rng1", "scm-rng2")
             for c in self.objects(s, p):
                 if c != o and self.holds(c, SUB_CLASS, o):
