@@ -19,7 +19,7 @@ from . import reason, store as store_
 from .load import Dataset, InputError, load
 from .namespaces import compact, graph_iri
 from .settings import Settings
-from .validate import ValidationFailed, check_shapes, run_checks
+from .validate import ValidationFailed, check_shapes_in_store, run_checks
 
 
 @dataclass
@@ -50,7 +50,7 @@ class _Clock:
 
 
 def validated(settings: Settings, target: Path | None = None) -> tuple[Dataset, ox.Store, Report]:
-    """Load, check the shapes, reason, load a store and run the checks on it.
+    """Load, reason, load a store, then check the shapes and run the checks on it.
 
     The store is written at ``target`` (a new store version) or kept in memory.
     Raises InputError for unreadable input and ValidationFailed for data that
@@ -60,10 +60,6 @@ def validated(settings: Settings, target: Path | None = None) -> tuple[Dataset, 
     clock = _Clock(report)
     dataset = load(settings)
     clock.lap("load")
-    problems = check_shapes(dataset)
-    clock.lap("shapes")
-    if problems:
-        raise ValidationFailed(problems)
     quads = list(dataset.quads())
     try:
         if settings.reasoner == "owlrl":
@@ -83,6 +79,10 @@ def validated(settings: Settings, target: Path | None = None) -> tuple[Dataset, 
     report.triples = {(g or "(default graph: the union)"): n for g, n in closure.counts(inferred).items()}
     del closure
     clock.lap("write")
+    problems = check_shapes_in_store(store, dataset)
+    clock.lap("shapes")
+    if problems:
+        raise ValidationFailed(problems)
     problems = run_checks(store, dataset)
     clock.lap("checks")
     if problems:

@@ -15,7 +15,8 @@ import pyoxigraph as ox
 import pyshacl
 import rdflib
 
-from .namespaces import compact
+from .namespaces import compact, graph_iri
+from .shapes import UnsupportedShape, compile_shapes, subclasses, violations
 from .load import Dataset, InputError, display, parse_turtle, rebase_text, shapes_file
 from .reason import rdflib_graph, to_oxigraph
 
@@ -102,6 +103,36 @@ def check_shapes(dataset: Dataset) -> list[Problem]:
                                 resources=(_n3(focus),),
                                 files=_files(dataset, [to_oxigraph(focus)])))
     return sorted(problems, key=str)
+
+
+def check_shapes_in_store(store: ox.Store, dataset: Dataset) -> list[Problem]:
+    """ontology/shapes.ttl evaluated as SPARQL over the asserted graphs of ``store`` (kg.shapes)."""
+    path = shapes_file(dataset.settings)
+    if not path.is_file():
+        raise InputError(f"{display(path)}: missing; the SHACL shapes live here")
+    try:
+        ontology_graph = graph_iri(dataset.settings.base_iri, "ontology")
+        ontology = [t for f in dataset.files if f.graph == ontology_graph for t in f.triples]
+        constraints = compile_shapes(parse_turtle(path, dataset.settings.base_iri), subclasses(ontology))
+    except UnsupportedShape as e:
+        raise InputError(f"{display(path)}: {e}") from None
+    problems = []
+    for c, focus, value in violations(store, constraints, dataset.graph_names()):
+        detail = f"{c.path}: {c.message}" if c.path else c.message
+        if value is not None and value != focus:
+            detail += f" (value: {_term(value)})"
+        problems.append(Problem(rule=f"{display(path)} {c.shape}", why="the data does not fit this shape",
+                                detail=detail, resources=(_term(focus),),
+                                files=_files(dataset, [focus])))
+    return sorted(set(problems), key=str)
+
+
+def _term(term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return compact(term.value)
+    if isinstance(term, ox.BlankNode):
+        return "[]"
+    return str(term)
 
 
 def _n3(term) -> str:

@@ -1,0 +1,182 @@
+"""SHACL shapes evaluated as SPARQL over the store, so that validation scales with the data.
+
+pySHACL is the reference (tests run both and compare); it needs the data in
+rdflib, which costs minutes at a million triples.  Here each constraint of
+``ontology/shapes.ttl`` becomes one SELECT over the asserted graphs and the
+ontology (not the inferred graph), with the class hierarchy followed through
+``rdfs:subClassOf*`` as SHACL does.  Supported SHACL Core: sh:targetClass,
+sh:targetObjectsOf, sh:nodeKind sh:IRI, sh:property with a predicate,
+sh:inversePath or sh:alternativePath, sh:minCount, sh:maxCount, sh:datatype,
+sh:or of datatypes, sh:class, sh:uniqueLang, sh:minInclusive, sh:message.
+Anything else in a shape is refused by name rather than ignored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from .namespaces import RDF, compact
+
+SH = "http://www.w3.org/ns/shacl#"
+SUPPORTED = {SH + n for n in ("targetClass", "targetObjectsOf", "nodeKind", "property", "path", "minCount",
+                              "maxCount", "datatype", "or", "class", "uniqueLang", "minInclusive", "message",
+                              "inversePath", "alternativePath")} | {RDF + "type", RDF + "first", RDF + "rest"}
+
+
+class UnsupportedShape(Exception):
+    """A shape uses a SHACL feature this evaluator does not implement."""
+
+
+@dataclass(frozen=True)
+class Constraint:
+    shape: str       # the node shape, as a prefixed name
+    path: str        # the property path, as a prefixed name ('' for the node itself)
+    message: str
+    query: str       # SELECT ?focus [?value]
+
+
+def _describe(triples):
+    out = defaultdict(lambda: defaultdict(list))
+    for t in triples:
+        out[t.subject][t.predicate.value].append(t.object)
+    return out
+
+
+def _list(d, head):
+    items = []
+    while head in d and d[head].get(RDF + "first"):
+        items.append(d[head][RDF + "first"][0])
+        head = d[head][RDF + "rest"][0]
+    return items
+
+
+def _path(d, node) -> tuple[str, str]:
+    """The SPARQL property path of a SHACL path node, and a label for it."""
+    if isinstance(node, ox.NamedNode):
+        return f"<{node.value}>", compact(node.value)
+    if d[node].get(SH + "inversePath"):
+        inner, label = _path(d, d[node][SH + "inversePath"][0])
+        return f"^{inner}", f"^{label}"
+    if d[node].get(SH + "alternativePath"):
+        parts = [_path(d, item) for item in _list(d, d[node][SH + "alternativePath"][0])]
+        return "(" + "|".join(p for p, _ in parts) + ")", "(" + "|".join(label for _, label in parts) + ")"
+    raise UnsupportedShape(f"unsupported sh:path {node}")
+
+
+def subclasses(schema_triples) -> dict[str, set[str]]:
+    """Each class IRI with itself and all its subclasses, from rdfs:subClassOf and owl:equivalentClass."""
+    below = defaultdict(set)
+    for t in schema_triples:
+        p = t.predicate.value
+        if isinstance(t.subject, ox.NamedNode) and isinstance(t.object, ox.NamedNode):
+            if p == "http://www.w3.org/2000/01/rdf-schema#subClassOf":
+                below[t.object.value].add(t.subject.value)
+            elif p == "http://www.w3.org/2002/07/owl#equivalentClass":
+                below[t.object.value].add(t.subject.value)
+                below[t.subject.value].add(t.object.value)
+    closed = {}
+    for c in list(below):
+        seen, todo = {c}, [c]
+        while todo:
+            for sub in below.get(todo.pop(), ()):
+                if sub not in seen:
+                    seen.add(sub)
+                    todo.append(sub)
+        closed[c] = seen
+    return closed
+
+
+def compile_shapes(triples, hierarchy: dict[str, set[str]] | None = None) -> list[Constraint]:
+    """One SPARQL query per constraint of every node shape in ``triples``.
+
+    ``hierarchy`` maps a class to itself and its subclasses (see ``subclasses``);
+    instances of a class are the resources typed with any of them, as in SHACL.
+    """
+    return _Compiler(_describe(triples), hierarchy or {}).compile()
+
+
+class _Compiler:
+    def __init__(self, d, hierarchy):
+        self.d, self.hierarchy = d, hierarchy
+
+    def instances(self, var: str, cls: str) -> str:
+        """A pattern binding ``var`` to the instances of ``cls``."""
+        classes = " ".join(f"<{c}>" for c in sorted(self.hierarchy.get(cls, {cls})))
+        return f"VALUES ?{var}_class {{ {classes} }} ?{var} a ?{var}_class ."
+
+    def compile(self) -> list[Constraint]:
+        d = self.d
+        for subject, props in d.items():
+            for p in props:
+                if p.startswith(SH) and p not in SUPPORTED:
+                    raise UnsupportedShape(f"{compact(p)} on {subject}: not supported by kg.shapes")
+        constraints = []
+        for shape, props in d.items():
+            targets = [f"{{ {self.instances('focus', c.value)} }}" for c in props.get(SH + "targetClass", [])]
+            targets += [f"{{ [] <{p.value}> ?focus }}" for p in props.get(SH + "targetObjectsOf", [])]
+            if not targets:
+                continue
+            target = "{ SELECT DISTINCT ?focus WHERE { " + " UNION ".join(targets) + " } }"
+            name = compact(shape.value) if isinstance(shape, ox.NamedNode) else str(shape)
+            if any(k.value == SH + "IRI" for k in props.get(SH + "nodeKind", [])):
+                constraints.append(Constraint(name, "", "the node is not an IRI",
+                                              f"SELECT ?focus WHERE {{ {target} FILTER(!isIRI(?focus)) }}"))
+            for ps in props.get(SH + "property", []):
+                constraints += self.property(name, target, d[ps])
+        return constraints
+
+    def property(self, shape, target, ps) -> list[Constraint]:
+        d = self.d
+        path, label = _path(d, ps[SH + "path"][0])
+        given = ps.get(SH + "message")
+        out = []
+
+        def add(message, query):
+            out.append(Constraint(shape, label, given[0].value if given else message, query))
+
+        values = f"{target} ?focus {path} ?value ."
+        for n in ps.get(SH + "minCount", []):
+            add(f"fewer than {n.value} values",
+                f"SELECT ?focus WHERE {{ {target} OPTIONAL {{ ?focus {path} ?value }} }} "
+                f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?value) < {n.value})")
+        for n in ps.get(SH + "maxCount", []):
+            add(f"more than {n.value} values",
+                f"SELECT ?focus WHERE {{ {values} }} GROUP BY ?focus HAVING (COUNT(DISTINCT ?value) > {n.value})")
+        for dt in ps.get(SH + "datatype", []):
+            add(f"a value is not of datatype {compact(dt.value)}",
+                f"SELECT DISTINCT ?focus ?value WHERE {{ {values} "
+                f"FILTER(!isLiteral(?value) || datatype(?value) != <{dt.value}>) }}")
+        for head in ps.get(SH + "or", []):
+            allowed = [d[alt][SH + "datatype"][0].value for alt in _list(d, head) if d[alt].get(SH + "datatype")]
+            listed = ", ".join(f"<{a}>" for a in allowed)
+            add("a value is none of the allowed datatypes",
+                f"SELECT DISTINCT ?focus ?value WHERE {{ {values} "
+                f"FILTER(!isLiteral(?value) || datatype(?value) NOT IN ({listed})) }}")
+        for c in ps.get(SH + "class", []):
+            add(f"a value is not an instance of {compact(c.value)}",
+                f"SELECT DISTINCT ?focus ?value WHERE {{ {values} "
+                f"FILTER NOT EXISTS {{ {self.instances('value', c.value)} }} }}")
+        for kind in ps.get(SH + "nodeKind", []):
+            if kind.value == SH + "IRI":
+                add("a value is not an IRI",
+                    f"SELECT DISTINCT ?focus ?value WHERE {{ {values} FILTER(!isIRI(?value)) }}")
+        if any(v.value == "true" for v in ps.get(SH + "uniqueLang", [])):
+            add("two values share a language tag",
+                f"SELECT DISTINCT ?focus WHERE {{ {target} ?focus {path} ?value , ?other . "
+                f"FILTER(?value != ?other && lang(?value) != \"\" && lang(?value) = lang(?other)) }}")
+        for n in ps.get(SH + "minInclusive", []):
+            add(f"a value is below {n.value}",
+                f"SELECT DISTINCT ?focus ?value WHERE {{ {values} FILTER(isLiteral(?value) && ?value < {n.value}) }}")
+        return out
+
+
+def violations(store: ox.Store, constraints: list[Constraint], graphs: list) -> list[tuple[Constraint, object, object]]:
+    """(constraint, focus node, offending value or None) for every violation, over ``graphs`` only."""
+    found = []
+    for c in constraints:
+        for row in store.query(c.query, default_graph=graphs):
+            found.append((c, row["focus"], row["value"] if "value" in c.query.split("WHERE")[0] else None))
+    return found
