@@ -145,31 +145,31 @@ class _Compiler:
         for n in ps.get(SH + "maxCount", []):
             add(f"more than {n.value} values",
                 f"SELECT ?focus WHERE {{ {values} }} GROUP BY ?focus HAVING (COUNT(DISTINCT ?value) > {n.value})")
-        for dt in ps.get(SH + "datatype", []):
-            add(f"a value is not of datatype {compact(dt.value)}",
-                f"SELECT DISTINCT ?focus ?value WHERE {{ {values} "
-                f"FILTER(!isLiteral(?value) || datatype(?value) != <{dt.value}>) }}")
+        def each_value(message, condition):
+            add(message, f"SELECT DISTINCT ?focus ?value WHERE {{ {values} FILTER({condition}) }}")
+
+        datatypes = [(f"a value is not of datatype {compact(dt.value)}", [dt.value])
+                     for dt in ps.get(SH + "datatype", [])]
         for head in ps.get(SH + "or", []):
-            allowed = [d[alt][SH + "datatype"][0].value for alt in _list(d, head) if d[alt].get(SH + "datatype")]
+            alternatives = _list(d, head)
+            if not all(d[alt].get(SH + "datatype") for alt in alternatives):
+                raise UnsupportedShape(f"sh:or in {shape}: only alternatives of sh:datatype are supported")
+            datatypes.append(("a value is none of the allowed datatypes",
+                              [d[alt][SH + "datatype"][0].value for alt in alternatives]))
+        for message, allowed in datatypes:
             listed = ", ".join(f"<{a}>" for a in allowed)
-            add("a value is none of the allowed datatypes",
-                f"SELECT DISTINCT ?focus ?value WHERE {{ {values} "
-                f"FILTER(!isLiteral(?value) || datatype(?value) NOT IN ({listed})) }}")
+            each_value(message, f"!isLiteral(?value) || datatype(?value) NOT IN ({listed})")
         for c in ps.get(SH + "class", []):
-            add(f"a value is not an instance of {compact(c.value)}",
-                f"SELECT DISTINCT ?focus ?value WHERE {{ {values} "
-                f"FILTER NOT EXISTS {{ {self.instances('value', c.value)} }} }}")
-        for kind in ps.get(SH + "nodeKind", []):
-            if kind.value == SH + "IRI":
-                add("a value is not an IRI",
-                    f"SELECT DISTINCT ?focus ?value WHERE {{ {values} FILTER(!isIRI(?value)) }}")
+            each_value(f"a value is not an instance of {compact(c.value)}",
+                       f"NOT EXISTS {{ {self.instances('value', c.value)} }}")
+        if any(kind.value == SH + "IRI" for kind in ps.get(SH + "nodeKind", [])):
+            each_value("a value is not an IRI", "!isIRI(?value)")
         if any(v.value == "true" for v in ps.get(SH + "uniqueLang", [])):
             add("two values share a language tag",
                 f"SELECT DISTINCT ?focus WHERE {{ {target} ?focus {path} ?value , ?other . "
                 f"FILTER(?value != ?other && lang(?value) != \"\" && lang(?value) = lang(?other)) }}")
         for n in ps.get(SH + "minInclusive", []):
-            add(f"a value is below {n.value}",
-                f"SELECT DISTINCT ?focus ?value WHERE {{ {values} FILTER(isLiteral(?value) && ?value < {n.value}) }}")
+            each_value(f"a value is below {n.value}", f"isLiteral(?value) && ?value < {n.value}")
         return out
 
 
