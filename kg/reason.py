@@ -24,6 +24,7 @@ p equivalentProperty p, domains and ranges of owl:Thing).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -133,8 +134,16 @@ def is_noise(s, p, o) -> bool:
 # ---------------------------------------------------------------------------
 
 def _owlrl(graph: rdflib.Graph) -> None:
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
-                           datatype_axioms=False).expand(graph)
+    # owlrl's literal handling rejects valid xsd:gMonth and xsd:gDay forms ("--02")
+    # and rdflib logs each with a traceback; the triples are kept all the same.
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
+                               datatype_axioms=False).expand(graph)
+    finally:
+        logger.setLevel(level)
 
 
 def _added(graph: rdflib.Graph, before: set) -> set[ox.Triple]:
