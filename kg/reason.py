@@ -359,7 +359,9 @@ def closure(asserted: Iterable[ox.Triple | ox.Quad]) -> Closure:
     schema = _Schema(closed, ids)
     work = [t for triples in by_graph.values() for t in triples]
     work.extend((of(s), of(p), of(o)) for s, p, o in closed)
-    facts = _Worklist(schema, ids).run(work)
+    same_as = ids.iri(SAME_AS)
+    equal_terms = {x for triples in by_graph.values() for s, p, o in triples if p == same_as for x in (s, o)}
+    facts = _Worklist(schema, ids, equal_terms).run(work)
     return Closure(ids, by_graph, facts)
 
 
@@ -371,14 +373,16 @@ def infer(asserted: Iterable[ox.Triple | ox.Quad]) -> set[ox.Triple]:
 class _Worklist:
     """Semi-naive forward chaining: each triple is joined once with the facts before it."""
 
-    def __init__(self, schema: _Schema, ids: _Ids):
+    def __init__(self, schema: _Schema, ids: _Ids, equal_terms: set[int]):
         self.schema, self.literal = schema, ids.literal
         self.facts: set[tuple[int, int, int]] = set()
         self.out = defaultdict(lambda: defaultdict(set))  # p -> s -> {o}, for joined properties
         self.into = defaultdict(lambda: defaultdict(set))  # p -> o -> {s}
-        self.by_s = defaultdict(list)  # s -> [(p, o)], kept only once owl:sameAs appears
-        self.by_o = defaultdict(list)
-        self.equality = False
+        # Facts are indexed by subject and object only for the terms that take part
+        # in owl:sameAs (the asserted ones, and any that prp-fp or prp-ifp add).
+        self.equal = set(equal_terms)
+        self.by_s = defaultdict(list)  # s -> [(p, o)]
+        self.by_o = defaultdict(list)  # o -> [(s, p)]
         self.same = defaultdict(set)
 
     def run(self, work: list) -> set:
@@ -392,17 +396,16 @@ class _Worklist:
                 continue
             facts.add(t)
             s, p, o = t
-            if self.equality:
+            if s in self.equal or o in self.equal:
                 self._index(t)
             if p == SAME:
                 self._same_as(s, o, push)
                 continue
-            if self.equality:
-                for s2 in self.same.get(s, ()):
-                    push((s2, p, o))
-                if not literal[o]:
-                    for o2 in self.same.get(o, ()):
-                        push((s, p, o2))
+            for s2 in self.same.get(s, ()):
+                push((s2, p, o))
+            if not literal[o]:
+                for o2 in self.same.get(o, ()):
+                    push((s, p, o2))
             if p == TYPE_:
                 for c in sc.sup_class.get(o, ()):
                     push((s, TYPE_, c))
@@ -455,10 +458,9 @@ class _Worklist:
         """eq-sym, eq-trans, eq-rep-s and eq-rep-o for a new (s owl:sameAs o)."""
         if s == o:
             return
-        if not self.equality:
-            self.equality = True
-            for t in self.facts:
-                self._index(t)
+        for term in (s, o):
+            if term not in self.equal:
+                self._start_indexing(term)
         push((o, self.schema.same_as, s))
         for x in tuple(self.same[s]):
             if x != o:
@@ -471,6 +473,16 @@ class _Worklist:
 
     def _index(self, t):
         s, p, o = t
-        self.by_s[s].append((p, o))
-        if not self.literal[o]:
+        if s in self.equal:
+            self.by_s[s].append((p, o))
+        if o in self.equal and not self.literal[o]:
             self.by_o[o].append((s, p))
+
+    def _start_indexing(self, term):
+        """Index the facts so far about a term that has just entered an owl:sameAs (one pass)."""
+        self.equal.add(term)
+        for s, p, o in self.facts:
+            if s == term:
+                self.by_s[term].append((p, o))
+            if o == term and not self.literal[o]:
+                self.by_o[term].append((s, p))

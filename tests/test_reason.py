@@ -79,6 +79,8 @@ ENTAILMENTS = [
     ("range typing into PROV (prp-rng)", "body:x", "rdf:type", "prov:Agent"),
     ("sameAs is symmetric (eq-sym)", "wd:Q1", "owl:sameAs", "body:x"),
     ("sameAs copies statements (eq-rep-s)", "wd:Q1", "rdf:type", "sc:SpaceAgency"),
+    ("two values of a functional property are the same (prp-fp)", "place:z1", "owl:sameAs", "place:z2"),
+    ("and what holds of one holds of the other (eq-rep-s)", "place:z2", "rdf:type", "sc:Country"),
     ("schema closure: subclass is transitive (scm-sco)", "sc:SpaceAgency", "rdfs:subClassOf", "org:Organization"),
 ]
 
@@ -102,6 +104,12 @@ def test_entailment_served_and_noise_not(entailed, why, s, p, o, served):
 def test_noise_filter_drops_literal_subjects():
     """A triple with a literal subject is noise: no RDF store can hold it."""
     assert reason.is_noise(ox.Literal("1"), term("rdf:type"), term("xsd:integer"))
+
+
+def test_fast_path_equals_owlrl_on_the_entailment_graph():
+    """On the small graph with sameAs and a functional property with two values, both paths agree."""
+    triples = ONTOLOGY + parse_turtle(ROOT / "tests" / "data" / "entailments.ttl")
+    assert reason.infer(triples) == reason.reference(triples)
 
 
 def test_unsupported_schema_is_refused():
