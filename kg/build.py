@@ -90,18 +90,6 @@ def validated(settings: Settings, target: Path | None = None) -> tuple[Dataset, 
     return dataset, store, report
 
 
-def with_default_graph(quads: list[ox.Quad]) -> list[ox.Quad]:
-    """``quads`` plus each distinct triple once more in the default graph."""
-    seen: set[ox.Triple] = set()
-    union = []
-    for q in quads:
-        triple = q.triple
-        if triple not in seen:
-            seen.add(triple)
-            union.append(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
-    return quads + union
-
-
 def build(settings: Settings) -> Report:
     """Build a new store version and publish it; on any failure the previous store stays in place."""
     version = store_.new_version(settings.store_dir)

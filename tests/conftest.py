@@ -25,6 +25,19 @@ def kg_command() -> list[str]:
     return [str(script)]
 
 
+def with_default_graph(quads):
+    """``quads`` plus each distinct triple once more in the default graph, as the build stores them."""
+    import pyoxigraph as ox
+
+    seen = set()
+    union = []
+    for q in quads:
+        if q.triple not in seen:
+            seen.add(q.triple)
+            union.append(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()))
+    return quads + union
+
+
 @pytest.fixture
 def run_kg():
     """Run ``kg ARGS`` in a folder; return the completed process (text output)."""

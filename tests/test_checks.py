@@ -7,7 +7,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.build import validated, with_default_graph
+from conftest import with_default_graph
+
+from kg.build import validated
 from kg.load import Dataset, ParsedFile, parse_turtle
 from kg.namespaces import graph_iri
 from kg.settings import CANONICAL_BASE, Settings

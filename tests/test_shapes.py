@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.build import with_default_graph
+from conftest import with_default_graph
 from kg.load import Dataset, ParsedFile, load, parse_turtle
 from kg.namespaces import graph_iri
 from kg.settings import CANONICAL_BASE, Settings
