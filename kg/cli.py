@@ -11,14 +11,17 @@ Exit codes (a contract, also in the README):
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import traceback
+from pathlib import Path
 
 import click
 
 from . import store as store_
 from .build import build as run_build, validated
-from .explain import Explainer, parse_triple
+from .explain import Explainer, SearchExhausted, parse_triple
 from .load import InputError
 from .namespaces import graph_iri, turtle_prefixes
 from .query import FORMATS, STATS_CLASSES, STATS_DEFAULT, STATS_GRAPHS, QueryError, read_query, render, run
@@ -139,12 +142,35 @@ def explain(fmt, subject, predicate, object_, **options):
     except store_.StoreError as e:
         _fail(f"kg: {e}", EXIT_USAGE)
     explainer = Explainer(store, graph_iri(settings.base_iri, "inferred"))
-    derivation = explainer.explain(triple)
+    try:
+        derivation = explainer.explain(triple)
+    except SearchExhausted as e:
+        _fail(f"kg: {e}; please report it", EXIT_INTERNAL)
     if derivation is None:
         message = f"not entailed: {subject} {predicate} {object_} is neither asserted nor inferred"
         click.echo(json.dumps({"status": "not entailed", "message": message}) if fmt == "json" else message)
         return
     click.echo(json.dumps(derivation.as_json(), indent=2) if fmt == "json" else "\n".join(derivation.lines(show=explainer.show)))
+
+
+@cli.command()
+@_settings_options
+def serve(**options):
+    """Serve the graph over HTTP (building it first if there is no store yet).
+
+    Pages: /explain?s=S&p=P&o=O (why a triple holds), /resource?iri=X, /-/health.
+    """
+    settings = _settings(options)
+    if not Path(settings.store_dir).exists():
+        click.echo(f"kg: no store at {settings.store_dir}; building it first", err=True)
+        # In a child process: a store opened here would be inherited, half-alive, by the forked workers.
+        done = subprocess.run([sys.executable, "-m", "kg", "build"], env=os.environ | settings.environment())
+        if done.returncode:
+            sys.exit(done.returncode)
+    from server.serve import serve as run_server  # the server's dependencies only when serving
+
+    click.echo(f"kg: serving on http://{settings.host}:{settings.port}/ with {settings.workers} worker(s)", err=True)
+    run_server(settings)
 
 
 @cli.command()

@@ -10,6 +10,7 @@ entailed".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -63,6 +64,10 @@ DEFAULT = ox.DefaultGraph()
 BUDGET = 20_000
 
 
+class SearchExhausted(Exception):
+    """A triple the store holds, for which the backward search found no derivation."""
+
+
 @dataclass
 class Derivation:
     """How a triple holds: asserted in some graphs, or by a rule from premises."""
@@ -101,6 +106,18 @@ def _show(term) -> str:
     return compact(term.value) if isinstance(term, ox.NamedNode) else str(term)
 
 
+@dataclass
+class Statement:
+    """A triple of the default graph and the graphs asserting it (none: it is inferred)."""
+
+    triple: ox.Triple
+    asserted_in: list[tuple[str, str | None]]
+
+    @property
+    def inferred(self) -> bool:
+        return not self.asserted_in
+
+
 class Explainer:
     """Backward search for derivations over a built store (default graph = the union)."""
 
@@ -109,6 +126,7 @@ class Explainer:
         self.done: dict[ox.Triple, Derivation] = {}
         self.budget = BUDGET
         self.lists: dict = {}
+        self.sources: dict[ox.NamedNode, str | None] = {}
 
     def show(self, term) -> str:
         """A term as a prefixed name; a property chain's list as its members in brackets."""
@@ -126,19 +144,41 @@ class Explainer:
         return [q.subject for q in self.store.quads_for_pattern(None, p, o, DEFAULT)]
 
     def asserted_in(self, t: ox.Triple) -> list[tuple[str, str | None]]:
+        """(graph, source document) for each named graph stating ``t``, except the inferred graph."""
         graphs = [q.graph_name for q in self.store.quads_for_pattern(t.subject, t.predicate, t.object, None)
                   if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != self.inferred_graph]
         out = []
         for g in sorted(graphs, key=lambda g: g.value):
-            docs = self.objects(g, PRIMARY_SOURCE)
-            out.append((g.value, docs[0].value if docs else None))
+            if g not in self.sources:
+                docs = self.objects(g, PRIMARY_SOURCE)
+                self.sources[g] = docs[0].value if docs else None
+            out.append((g.value, self.sources[g]))
         return out
 
+    def statements(self, node, incoming: bool = False, limit: int = 500) -> tuple[list[Statement], bool]:
+        """Up to ``limit`` triples with ``node`` as subject (as object if ``incoming``), and
+        whether there were more; each says where it is asserted, or that it is inferred."""
+        pattern = (None, None, node) if incoming else (node, None, None)
+        out: list[Statement] = []
+        for q in self.store.quads_for_pattern(*pattern, DEFAULT):
+            if len(out) == limit:
+                return out, True
+            out.append(Statement(q.triple, self.asserted_in(q.triple)))
+        return out, False
+
     def explain(self, t: ox.Triple) -> Derivation | None:
-        """One derivation of ``t``, or None if the store does not hold it."""
+        """One derivation of ``t``, or None if the store does not hold it.
+
+        Raises SearchExhausted if the store holds ``t`` but the search gave up
+        before finding a derivation.
+        """
         if not self.holds(t.subject, t.predicate, t.object):
             return None
-        return self._derive(t, frozenset())
+        derivation = self._derive(t, frozenset())
+        if derivation is None:
+            raise SearchExhausted(f"{t} is in the store, but no derivation was found "
+                                  f"within {BUDGET} rule instances")
+        return derivation
 
     def _derive(self, t: ox.Triple, visiting: frozenset) -> Derivation | None:
         if t in self.done:
@@ -301,3 +341,27 @@ def parse_triple(text: str, prefixes: str) -> ox.Triple:
     if len(quads) != 1:
         raise SyntaxError(f"expected one triple, got {len(quads)}")
     return quads[0].triple
+
+
+def parse_term(text: str, prefixes: str):
+    """One RDF term: an absolute IRI, a blank node ``_:b``, ``a``, or a Turtle term
+    (``body:nasa``, ``<iri>``, ``"1999"^^xsd:gYear``) with ``prefixes``; raises ValueError."""
+    text = text.strip()
+    if text == "a":
+        return TYPE
+    try:
+        if text.startswith("_:"):
+            return ox.BlankNode(text[2:])
+        if "://" in text and not text.startswith(("<", '"', "'")):
+            return ox.NamedNode(text)
+    except ValueError as e:
+        raise ValueError(f"{text!r}: {e}") from None
+    try:
+        quads = list(ox.parse((prefixes + f"<urn:kg:s> <urn:kg:p> {text} .").encode("utf-8"),
+                              format=ox.RdfFormat.TURTLE))
+    except SyntaxError as e:
+        reason = re.sub(r"^Parser error at [^:]*: | \(line \d+\)$", "", str(e))
+        raise ValueError(f"{text!r}: {reason}") from None
+    if len(quads) != 1 or isinstance(quads[0].object, ox.Triple):
+        raise ValueError(f"{text!r}: expected one term")
+    return quads[0].object

@@ -32,6 +32,12 @@ SETTINGS = (
     Setting("reasoner", "fast",
             "'fast': owlrl closes the schema, compiled rules close the data; "
             "'owlrl': plain owlrl over everything (the reference, slow past ~10k triples)."),
+    Setting("host", "127.0.0.1",
+            "Address 'kg serve' listens on; 0.0.0.0 exposes the server to the network."),
+    Setting("port", "7878", "Port 'kg serve' listens on."),
+    Setting("workers", "2",
+            "Server processes; each opens the store read-only (pyoxigraph holds the GIL, "
+            "so processes, not threads, serve requests in parallel)."),
 )
 
 
@@ -42,6 +48,9 @@ class Settings:
     data_dir: str = "data"
     store_dir: str = "var/store"
     reasoner: str = "fast"
+    host: str = "127.0.0.1"
+    port: str = "7878"
+    workers: str = "2"
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":
@@ -52,9 +61,17 @@ class Settings:
         settings = cls(**values)
         if settings.reasoner not in ("fast", "owlrl"):
             raise ValueError(f"KG_REASONER must be 'fast' or 'owlrl': {settings.reasoner!r}")
+        if not (settings.port.isdigit() and 0 < int(settings.port) < 65536):
+            raise ValueError(f"KG_PORT must be a port number, 1 to 65535: {settings.port!r}")
+        if not (settings.workers.isdigit() and int(settings.workers) >= 1):
+            raise ValueError(f"KG_WORKERS must be a whole number, at least 1: {settings.workers!r}")
         if not settings.base_iri.endswith(("/", "#")):
             raise ValueError(f"KG_BASE_IRI must end with '/' or '#': {settings.base_iri!r}")
         return settings
+
+    def environment(self) -> dict[str, str]:
+        """These settings as ``KG_*`` environment variables, for a child process."""
+        return {"KG_" + f.name.upper(): getattr(self, f.name) for f in fields(self)}
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)

@@ -1,0 +1,33 @@
+"""The HTTP server: ``create_app(settings)`` builds a Flask app over the built store.
+
+Each server process opens the store read-only on its first request; several
+processes can serve the same store.  Routes:
+
+  /explain?s=S&p=P&o=O   why a triple holds (HTML or JSON)
+  /resource?iri=X        what the graph says about X, each statement with its
+                         graphs; inferred ones link to their explanation
+  /-/health              200 once the store is open, 503 before it is built
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from kg.settings import Settings
+
+from . import errors, explain, system
+from .graph import Graph
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """A new app for ``settings`` (default: from the ``KG_*`` environment)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.extensions["kg"] = Graph(settings)
+    app.register_blueprint(explain.bp)
+    app.register_blueprint(system.bp)
+    errors.register(app)
+    logging.getLogger("kg.server").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,43 @@
+"""One error shape per audience: JSON callers get one JSON body, browsers an HTML
+page, everyone else (curl, monitoring, SPARQL clients) the status and a plain-text message.
+
+Every error is (status, message).  The JSON body, pinned by tests/test_server.py:
+
+    {"status": 404, "error": "Not Found", "message": "..."}
+
+An unexpected exception is logged with its trace and answered with a plain 500:
+the trace never reaches the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from kg.store import StoreError
+
+from .negotiate import is_browser, prefers_json
+
+log = logging.getLogger("kg.server")
+
+
+def respond(e: HTTPException):
+    """The error ``e`` in the shape its audience reads."""
+    status, title, message = e.code or 500, e.name, e.description or e.name
+    if status != 406 and prefers_json():
+        return jsonify(status=status, error=title, message=message), status
+    if status != 406 and is_browser():
+        return render_template("error.html", status=status, title=title, message=message), status
+    return message + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, respond)
+    app.register_error_handler(StoreError, lambda e: respond(ServiceUnavailable(str(e))))
+
+    @app.errorhandler(Exception)
+    def internal(e: Exception):
+        log.exception("internal error")
+        return respond(InternalServerError("internal error; it has been logged"))

@@ -1,0 +1,34 @@
+"""Run the app under gunicorn: ``workers`` processes, each with its own read-only store."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from kg.settings import Settings
+
+from . import create_app
+
+ACCESS_LOG = '%(m)s %(U)s %(s)s %(M)sms'  # method, path, status, milliseconds
+
+
+class _Server(BaseApplication):
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        for name, value in {"bind": f"{s.host}:{s.port}", "workers": int(s.workers),
+                            "accesslog": "-", "access_log_format": ACCESS_LOG,
+                            "proc_name": "kg-serve"}.items():
+            self.cfg.set(name, value)
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn 24+: no socket in $HOME per server
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self):
+        return create_app(self.settings)
+
+
+def serve(settings: Settings) -> None:
+    """Serve until interrupted; returns when gunicorn stops."""
+    _Server(settings).run()
