@@ -1,6 +1,9 @@
-"""The built store as the server sees it: opened once per process, on first use."""
+"""The built store as the server sees it: opened by each process on first use, and
+opened anew when ``kg build`` has swapped in another version."""
 
 from __future__ import annotations
+
+import os
 
 import pyoxigraph as ox
 from flask import current_app
@@ -17,12 +20,15 @@ class Graph:
         self.settings = settings
         self.inferred = graph_iri(settings.base_iri, "inferred")
         self._store: ox.Store | None = None
+        self._version = ""
 
     @property
     def store(self) -> ox.Store:
-        """The read-only store; raises kg.store.StoreError while none is built."""
-        if self._store is None:
-            self._store = store_.open_read_only(self.settings.store_dir)
+        """The current version of the store, read-only; raises kg.store.StoreError while none is built."""
+        version = os.path.realpath(self.settings.store_dir)
+        if self._store is None or version != self._version:
+            self._store = store_.open_read_only(version)
+            self._version = version
         return self._store
 
 

@@ -245,3 +245,26 @@ def test_bad_port_setting_is_a_usage_error(tmp_path, run_kg):
     """``kg serve`` with an unusable port exits 2 naming the setting."""
     done = run_kg("serve", cwd=tmp_path, env={"KG_PORT": "80000"})
     assert done.returncode == 2 and "KG_PORT" in done.stderr
+
+
+def test_server_follows_a_rebuild(server, run_kg):
+    """After ``kg build`` swaps in a new store version, every worker answers from it."""
+    url, project = server
+    source = project / "data" / "msr-conferences" / "msr-2018-announcement.ttl"
+    original = source.read_text(encoding="utf-8")
+    target = explain_url(url, "body:nasa", "skos:altLabel", '"NASA"', format="json")
+
+    def graphs() -> set[str]:
+        status, _, body = get(target)
+        assert status == 200
+        return {a["graph"].rsplit("/", 1)[1] for a in json.loads(body)["asserted_in"]}
+
+    assert "msr-2018-announcement" in graphs()
+    try:
+        source.write_text(original.replace('body:nasa skos:altLabel "NASA" .\n', ""), encoding="utf-8")
+        assert run_kg("build", cwd=project).returncode == 0
+        for _ in range(4):  # reach both workers
+            assert graphs() == {"imewg-article", "isecg-about"}
+    finally:
+        source.write_text(original, encoding="utf-8")
+        assert run_kg("build", cwd=project).returncode == 0
