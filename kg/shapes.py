@@ -34,10 +34,11 @@ class UnsupportedShape(Exception):
 class Constraint:
     """One constraint as SPARQL, in two equivalent forms.
 
-    ``query`` looks the values up focus node by focus node; ``scan_query`` reads
-    all the matches of each pattern in one scan and joins them by hash.  A lookup
-    costs about 10 microseconds, so the first is the faster for a few focus
-    nodes and the second for many (at a million triples, seconds per constraint).
+    ``query`` looks the values up focus node by focus node, in each graph;
+    ``scan_query`` reads all the matches of each pattern in one scan and joins
+    them by hash.  A lookup in the on-disk store costs about 10 microseconds per
+    graph, so the first is the faster for a few focus nodes in a few graphs and
+    the second otherwise (at a million triples, seconds per constraint).
     """
 
     shape: str       # the node shape, as a prefixed name
@@ -192,14 +193,15 @@ class _Compiler:
         return out
 
 
-SCAN_FROM = 2000  # focus nodes from which a constraint is checked by scans (see Constraint)
+SCAN_FROM = 500  # focus nodes times graphs from which a constraint is checked by scans (see Constraint)
 
 
 def violations(store: ox.Store, constraints: list[Constraint], graphs: list) -> list[tuple[Constraint, object, object]]:
     """(constraint, focus node, offending value or None) for every violation, over ``graphs`` only.
 
     The focus nodes of each target are counted first: a shape without any is
-    not checked (it cannot fail), one with many is checked by scans.
+    not checked (it cannot fail), one with many is checked by scans.  A lookup
+    reads each of ``graphs`` in turn, so the graphs count as much as the nodes.
     """
     found = []
     focus_nodes = {}
@@ -209,7 +211,7 @@ def violations(store: ox.Store, constraints: list[Constraint], graphs: list) -> 
             focus_nodes[c.target] = int(next(store.query(count, default_graph=graphs))["n"].value)
         if not focus_nodes[c.target]:
             continue
-        query = c.scan_query if focus_nodes[c.target] >= SCAN_FROM else c.query
+        query = c.scan_query if focus_nodes[c.target] * len(graphs) >= SCAN_FROM else c.query
         for row in store.query(query, default_graph=graphs):
             found.append((c, row["focus"], row["value"] if "value" in c.query.split("WHERE")[0] else None))
     return found
