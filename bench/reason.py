@@ -94,28 +94,35 @@ def child(engine: str, size: int, work: Path) -> None:
         return result
 
     dataset = stage("parse", load, settings)
-    quads = list(dataset.quads())
     emit(asserted=sum(len(f.triples) for f in dataset.files if f.graph.value.endswith("/synthetic")),
-         with_ontology=len(quads))
-    engines = {"fast": reason.closure,
-               "owlrl": lambda q: reason.Closure.of(q, reason.reference(q)),
-               "reasonable": lambda q: reason.Closure.of(q, run_reasonable(q))}
-    closure = stage("reason", engines[engine], quads)
-    quads.clear()
+         with_ontology=sum(len(f.triples) for f in dataset.files))
+
+    def with_list(fn):
+        def run():
+            quads = list(dataset.quads())
+            return reason.Closure.of(quads, fn(quads))
+        return run
+
+    engines = {"fast": lambda: reason.closure(dataset.quads()),  # as kg.build does
+               "owlrl": with_list(reason.reference),
+               "reasonable": with_list(run_reasonable)}
+    closure = stage("reason", engines[engine])
     inferred = graph_iri(CANONICAL_BASE, "inferred").value
     emit(inferred=len(closure.inferred_ids), quads_stored=sum(closure.counts(inferred).values()))
 
-    def load_store(closure):
+    def load_store():
+        """As kg.build does: write the N-Quads, free the closure, bulk-load."""
+        nonlocal closure
         store = ox.Store(str(work / "store"))
         with open(work / "all.nq", "wb") as f:
             closure.nquads(inferred, f)
-        store.bulk_load(path=str(work / "all.nq"), format=ox.RdfFormat.N_QUADS)
+        closure = None
+        store.bulk_load(path=str(work / "all.nq"), format=ox.RdfFormat.N_QUADS, lenient=True)
         store.flush()
         store.optimize()
         return store
 
-    store = stage("load", load_store, closure)
-    closure = None
+    store = stage("load", load_store)
     problems = stage("validate: shapes", check_shapes_in_store, store, dataset)
     emit(shape_problems=len(problems))
     problems = stage("validate: checks", run_checks, store, dataset)

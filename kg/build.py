@@ -60,24 +60,25 @@ def validated(settings: Settings, target: Path | None = None) -> tuple[Dataset, 
     clock = _Clock(report)
     dataset = load(settings)
     clock.lap("load")
-    quads = list(dataset.quads())
     try:
         if settings.reasoner == "owlrl":
+            quads = list(dataset.quads())
             closure = reason.Closure.of(quads, reason.reference(quads))
+            del quads
         else:
-            closure = reason.closure(quads)
+            closure = reason.closure(dataset.quads())
     except reason.UnsupportedSchema as e:
         raise InputError(f"{settings.ontology_dir}: {e}") from None
-    del quads
     clock.lap("reason")
     inferred = graph_iri(settings.base_iri, "inferred").value
+    report.triples = {(g or "(default graph: the union)"): n for g, n in closure.counts(inferred).items()}
     store = ox.Store(str(target)) if target else ox.Store()
     with tempfile.NamedTemporaryFile(suffix=".nq", dir=target.parent if target else None) as f:
         closure.nquads(inferred, f)
         f.flush()
-        store.bulk_load(path=f.name, format=ox.RdfFormat.N_QUADS)
-    report.triples = {(g or "(default graph: the union)"): n for g, n in closure.counts(inferred).items()}
-    del closure
+        del closure  # freed before the loader allocates its buffers: the peak is the lower
+        # lenient: the file was serialised from parsed terms, so their IRIs are valid already.
+        store.bulk_load(path=f.name, format=ox.RdfFormat.N_QUADS, lenient=True)
     clock.lap("write")
     problems = check_shapes_in_store(store, dataset)
     clock.lap("shapes")

@@ -169,13 +169,6 @@ def reference(asserted: Iterable[ox.Triple | ox.Quad]) -> set[ox.Triple]:
 # The fast path
 # ---------------------------------------------------------------------------
 
-def _is_schema_ids(predicate, obj) -> bool:
-    p = predicate.value
-    if p in SCHEMA_PREDICATES:
-        return True
-    return p == TYPE and isinstance(obj, ox.NamedNode) and obj.value.startswith((OWL, RDFS, RDF))
-
-
 class _Schema:
     """Lookup tables compiled from the closed schema, keyed by integer term ids."""
 
@@ -348,9 +341,14 @@ def closure(asserted: Iterable[ox.Triple | ox.Quad]) -> Closure:
     ids = _Ids()
     by_graph = _encode(asserted, ids)
     terms = ids.terms
+    schema_predicates = {i for i, term in enumerate(terms)
+                         if isinstance(term, ox.NamedNode) and term.value in SCHEMA_PREDICATES}
+    schema_classes = {i for i, term in enumerate(terms)
+                      if isinstance(term, ox.NamedNode) and term.value.startswith((OWL, RDFS, RDF))}
+    type_ = ids.iri(TYPE)
     schema_triples = [ox.Triple(terms[s], terms[p], terms[o])
                       for triples in by_graph.values() for s, p, o in triples
-                      if _is_schema_ids(terms[p], terms[o])]
+                      if p in schema_predicates or (p == type_ and o in schema_classes)]
     graph = rdflib_graph(schema_triples)
     _owlrl(graph)
     of = ids.of
@@ -389,37 +387,41 @@ class _Worklist:
         sc = self.schema
         facts, literal = self.facts, self.literal
         TYPE_, SAME = sc.type, sc.same_as
-        push = work.append
+        # Locals for the attributes read once per fact (the loop runs millions of times).
+        add, push, pop = facts.add, work.append, work.pop
+        equal, same = self.equal, self.same.get
+        sup_class, sup_prop, domain = sc.sup_class.get, sc.sup_prop.get, sc.domain.get
+        range_, inverse, joined = sc.range.get, sc.inverse.get, sc.joined
         while work:
-            t = work.pop()
+            t = pop()
             if t in facts:
                 continue
-            facts.add(t)
+            add(t)
             s, p, o = t
-            if s in self.equal or o in self.equal:
+            if s in equal or o in equal:
                 self._index(t)
             if p == SAME:
                 self._same_as(s, o, push)
                 continue
-            for s2 in self.same.get(s, ()):
+            for s2 in same(s, ()):
                 push((s2, p, o))
             if not literal[o]:
-                for o2 in self.same.get(o, ()):
+                for o2 in same(o, ()):
                     push((s, p, o2))
             if p == TYPE_:
-                for c in sc.sup_class.get(o, ()):
+                for c in sup_class(o, ()):
                     push((s, TYPE_, c))
                 continue
-            for q in sc.sup_prop.get(p, ()):
+            for q in sup_prop(p, ()):
                 push((s, q, o))
-            for c in sc.domain.get(p, ()):
+            for c in domain(p, ()):
                 push((s, TYPE_, c))
             if not literal[o]:
-                for c in sc.range.get(p, ()):
+                for c in range_(p, ()):
                     push((o, TYPE_, c))
-                for q in sc.inverse.get(p, ()):
+                for q in inverse(p, ()):
                     push((o, q, s))
-            if p in sc.joined:
+            if p in joined:
                 self._join(s, p, o, push)
         return facts
 
