@@ -38,6 +38,14 @@ SETTINGS = (
     Setting("workers", "2",
             "Server processes; each opens the store read-only (pyoxigraph holds the GIL, "
             "so processes, not threads, serve requests in parallel)."),
+    Setting("query_timeout", "30",
+            "Seconds a SPARQL query may run before it is stopped (503)."),
+    Setting("max_query_bytes", "100000", "Longest SPARQL query accepted, in bytes (413 beyond)."),
+    Setting("max_rows", "100000", "Most solutions or triples a result may have (400 beyond)."),
+    Setting("max_response_bytes", "100000000", "Largest response body, in bytes (400 beyond)."),
+    Setting("service_allow", "https://query.wikidata.org/sparql",
+            "Space-separated endpoint IRIs a federated SERVICE may call; any other is refused "
+            "before a connection is made."),
 )
 
 
@@ -51,6 +59,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: str = "7878"
     workers: str = "2"
+    query_timeout: str = "30"
+    max_query_bytes: str = "100000"
+    max_rows: str = "100000"
+    max_response_bytes: str = "100000000"
+    service_allow: str = "https://query.wikidata.org/sparql"
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":
@@ -63,8 +76,15 @@ class Settings:
             raise ValueError(f"KG_REASONER must be 'fast' or 'owlrl': {settings.reasoner!r}")
         if not (settings.port.isdigit() and 0 < int(settings.port) < 65536):
             raise ValueError(f"KG_PORT must be a port number, 1 to 65535: {settings.port!r}")
-        if not (settings.workers.isdigit() and int(settings.workers) >= 1):
-            raise ValueError(f"KG_WORKERS must be a whole number, at least 1: {settings.workers!r}")
+        for name in ("workers", "max_query_bytes", "max_rows", "max_response_bytes"):
+            value = getattr(settings, name)
+            if not (value.isdigit() and int(value) >= 1):
+                raise ValueError(f"KG_{name.upper()} must be a whole number, at least 1: {value!r}")
+        try:
+            if not float(settings.query_timeout) > 0:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"KG_QUERY_TIMEOUT must be a number of seconds above 0: {settings.query_timeout!r}") from None
         if not settings.base_iri.endswith(("/", "#")):
             raise ValueError(f"KG_BASE_IRI must end with '/' or '#': {settings.base_iri!r}")
         return settings

@@ -6,6 +6,8 @@ processes can serve the same store.  Routes:
   /explain?s=S&p=P&o=O   why a triple holds (HTML or JSON)
   /resource?iri=X        what the graph says about X, each statement with its
                          graphs; inferred ones link to their explanation
+  /sparql                the SPARQL 1.1 Protocol (GET, POST); without a query, the
+                         service description, or the query page for a browser
   /-/health              200 once the store is open, 503 before it is built
 """
 
@@ -17,7 +19,8 @@ from flask import Flask
 
 from kg.settings import Settings
 
-from . import errors, explain, system
+from . import errors, explain, sparql, system
+from . import http
 from .graph import Graph
 
 
@@ -28,6 +31,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["kg"] = Graph(settings)
     app.register_blueprint(explain.bp)
     app.register_blueprint(system.bp)
+    app.register_blueprint(sparql.bp)
+    http.register(app)
     errors.register(app)
     logging.getLogger("kg.server").setLevel(logging.INFO)
     return app

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,44 @@ def built_store(tmp_path_factory):
                         store_dir=str(store_dir))
     build(settings)
     return open_read_only(store_dir)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(project: Path, **settings):
+    """Start ``kg serve`` in ``project`` with ``KG_*`` settings; yield its base URL until the test is done."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")} | {"KG_PORT": str(port)}
+    env |= {"KG_" + k.upper(): str(v) for k, v in settings.items()}
+    log = open(project / "server.log", "w+")
+    process = subprocess.Popen(kg_command() + ["serve"], cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/-/health", timeout=5) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"kg serve did not come up:\n{log.read()}")
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """``kg serve`` in a fresh project with no store yet (so it builds first); yields (base URL, project)."""
+    project = tmp_path_factory.mktemp("served")
+    for folder in ("ontology", "data"):
+        shutil.copytree(ROOT / folder, project / folder)
+    for url in start_server(project):
+        yield url, project

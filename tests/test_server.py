@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,43 +14,8 @@ import pytest
 from kg.namespaces import graph_iri
 from kg.settings import CANONICAL_BASE, Settings
 
-from conftest import ROOT, kg_command
 
 INFERRED = graph_iri(CANONICAL_BASE, "inferred")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``kg serve`` in a fresh project with no store yet (so it builds first); yields (base URL, project)."""
-    project = tmp_path_factory.mktemp("served")
-    for folder in ("ontology", "data"):
-        shutil.copytree(ROOT / folder, project / folder)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")} | {"KG_PORT": str(port)}
-    log = open(project / "server.log", "w+")
-    process = subprocess.Popen(kg_command() + ["serve"], cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/-/health", timeout=5) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"kg serve did not come up:\n{log.read()}")
-            time.sleep(0.2)
-    yield url, project
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
 
 
 def get(url: str, accept: str | None = None):

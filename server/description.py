@@ -1,0 +1,79 @@
+"""The SPARQL Service Description of the endpoint, with the VoID description of its dataset."""
+
+from __future__ import annotations
+
+import os
+
+import pyoxigraph as ox
+
+from kg.namespaces import PREFIXES
+
+from .graph import Graph
+from .results import RDF_FORMATS
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+FORMATS = "http://www.w3.org/ns/formats/"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RESULT_FORMATS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                  "Turtle", "N-Triples", "RDF_XML", "JSON-LD", "TriG", "N-Quads"]
+VOCABULARIES = ["org", "time", "skos", "dcterms", "prov", "foaf", "sc"]
+LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
+
+_counts: dict[str, tuple[int, dict[str, int]]] = {}
+
+
+def _sizes(g: Graph) -> tuple[int, dict[str, int]]:
+    """Triples in the default graph and in each named graph, computed once per store version."""
+    version = os.path.realpath(g.settings.store_dir)
+    if version not in _counts:
+        store = g.store
+        default = int(next(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))["n"].value)
+        named = {row["g"].value: int(row["n"].value) for row in
+                 store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+        _counts.clear()
+        _counts[version] = (default, named)
+    return _counts[version]
+
+
+def service_description(g: Graph, endpoint_url: str, fmt: str) -> bytes:
+    """The description in ``fmt`` (a key of results.RDF_FORMATS)."""
+    def n(iri):
+        return ox.NamedNode(iri)
+
+    endpoint, dataset = n(endpoint_url), n(g.settings.base_iri + "dataset")
+    default_size, named_sizes = _sizes(g)
+    out = [ox.Triple(endpoint, RDF_TYPE, n(SD + "Service")),
+           ox.Triple(endpoint, n(SD + "endpoint"), endpoint),
+           ox.Triple(endpoint, n(SD + "supportedLanguage"), n(SD + "SPARQL11Query")),
+           ox.Triple(endpoint, n(SD + "feature"), n(SD + "UnionDefaultGraph")),
+           ox.Triple(endpoint, n(SD + "feature"), n(SD + "BasicFederatedQuery")),
+           ox.Triple(endpoint, n(SD + "defaultDataset"), dataset),
+           ox.Triple(dataset, RDF_TYPE, n(SD + "Dataset")),
+           ox.Triple(dataset, RDF_TYPE, n(VOID + "Dataset")),
+           ox.Triple(dataset, n(PREFIXES["dcterms"] + "title"),
+                     ox.Literal("Space Exploration Coordination Knowledge Graph", language="en")),
+           ox.Triple(dataset, n(PREFIXES["dcterms"] + "license"), n(LICENSE)),
+           ox.Triple(dataset, n(VOID + "sparqlEndpoint"), endpoint),
+           ox.Triple(dataset, n(VOID + "uriSpace"), ox.Literal(g.settings.base_iri)),
+           ox.Triple(dataset, n(VOID + "triples"), ox.Literal(str(default_size), datatype=n(_XSD_INTEGER)))]
+    out += [ox.Triple(endpoint, n(SD + "resultFormat"), n(FORMATS + f)) for f in RESULT_FORMATS]
+    out += [ox.Triple(dataset, n(VOID + "vocabulary"), n(PREFIXES[v])) for v in VOCABULARIES]
+    default_graph = ox.BlankNode("defaultGraph")
+    out += [ox.Triple(dataset, n(SD + "defaultGraph"), default_graph),
+            ox.Triple(default_graph, RDF_TYPE, n(SD + "Graph")),
+            ox.Triple(default_graph, n(VOID + "triples"), ox.Literal(str(default_size), datatype=n(_XSD_INTEGER)))]
+    for i, (name, size) in enumerate(sorted(named_sizes.items())):
+        named, graph_ = ox.BlankNode(f"named{i}"), ox.BlankNode(f"graph{i}")
+        out += [ox.Triple(dataset, n(SD + "namedGraph"), named),
+                ox.Triple(named, RDF_TYPE, n(SD + "NamedGraph")),
+                ox.Triple(named, n(SD + "name"), n(name)),
+                ox.Triple(named, n(SD + "graph"), graph_),
+                ox.Triple(graph_, RDF_TYPE, n(SD + "Graph")),
+                ox.Triple(graph_, n(VOID + "triples"), ox.Literal(str(size), datatype=n(_XSD_INTEGER)))]
+    prefixes = {"sd": SD, "void": VOID, "formats": FORMATS, "dcterms": PREFIXES["dcterms"]}
+    kwargs = {"prefixes": prefixes} if fmt in ("turtle", "trig") else {}
+    return ox.serialize(out, format=RDF_FORMATS[fmt], **kwargs)
+
+
+_XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"

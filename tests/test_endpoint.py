@@ -1,0 +1,263 @@
+"""The SPARQL endpoint, over real HTTP, with SPARQLWrapper, rdflib's SPARQLStore, curl and raw requests."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import shutil
+import socket
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+
+from conftest import start_server
+
+AGENCIES = "SELECT ?a WHERE { ?a a sc:SpaceAgency } ORDER BY ?a"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None):
+    """(status, headers, body bytes); error statuses are answers too."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def query_url(base: str, query: str, **params) -> str:
+    return f"{base}/sparql?" + urllib.parse.urlencode({"query": query, **params})
+
+
+def agencies_count(server) -> int:
+    status, _, body = http("GET", query_url(server[0], "SELECT (COUNT(*) AS ?n) WHERE { ?a a sc:SpaceAgency }"))
+    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV])
+def test_sparqlwrapper_select_in_each_format(server, fmt):
+    """SPARQLWrapper gets the same agencies as JSON, XML and CSV."""
+    client = SPARQLWrapper(server[0] + "/sparql")
+    client.setQuery("PREFIX sc: <https://w3id.org/spacecoord/ontology#> " + AGENCIES)
+    client.setReturnFormat(fmt)
+    result = client.query().convert()
+    if fmt == JSON:
+        rows = [b["a"]["value"] for b in result["results"]["bindings"]]
+    elif fmt == XML:
+        rows = [e.firstChild.data for e in result.getElementsByTagName("uri")]
+    else:
+        rows = [r[0] for r in list(csv.reader(io.StringIO(result.decode("utf-8"))))[1:]]
+    assert len(rows) == agencies_count(server) > 10
+    assert "https://w3id.org/spacecoord/body/nasa" in rows
+
+
+def test_sparqlwrapper_construct_and_ask(server):
+    """CONSTRUCT comes back as Turtle an RDF parser reads; ASK as a boolean."""
+    client = SPARQLWrapper(server[0] + "/sparql")
+    client.setQuery("CONSTRUCT WHERE { body:nasa skos:prefLabel ?l }")
+    client.setReturnFormat(TURTLE)
+    g = rdflib.Graph().parse(data=client.query().convert(), format="turtle")
+    assert len(g) == 1
+    client.setQuery("ASK { body:nasa org:memberOf body:imewg }")
+    client.setReturnFormat(JSON)
+    assert client.query().convert()["boolean"] is True
+
+
+def test_rdflib_sparqlstore_reads_the_endpoint(server):
+    """rdflib's SPARQLStore, a real third-party client, queries the endpoint (by POST form)."""
+    store = SPARQLStore(server[0] + "/sparql", method="POST_FORM")
+    rows = list(store.query("SELECT ?g WHERE { GRAPH ?g { <https://w3id.org/spacecoord/body/nasa> ?p ?o } }"))
+    graphs = {str(r[0]) for r in rows}
+    assert "https://w3id.org/spacecoord/graph/imewg-article" in graphs
+    assert "https://w3id.org/spacecoord/graph/inferred" in graphs
+
+
+def test_three_ways_to_send_a_query_agree(server):
+    """GET, POST form-encoded and POST application/sparql-query give the same answer."""
+    url = server[0]
+    get = http("GET", query_url(url, AGENCIES))[2]
+    form = http("POST", url + "/sparql", urllib.parse.urlencode({"query": AGENCIES}).encode(),
+                {"Content-Type": "application/x-www-form-urlencoded"})[2]
+    direct = http("POST", url + "/sparql", AGENCIES.encode(), {"Content-Type": "application/sparql-query"})[2]
+    assert get == form == direct and len(json.loads(get)["results"]["bindings"]) > 10
+
+
+def test_dataset_parameters_choose_the_graphs(server):
+    """default-graph-uri narrows the default graph to the named graphs given (asserted only, or inferred only)."""
+    q = "ASK { body:nasa org:memberOf body:imewg }"
+    inferred = "https://w3id.org/spacecoord/graph/inferred"
+    article = "https://w3id.org/spacecoord/graph/imewg-article"
+    ask = lambda **p: json.loads(http("GET", query_url(server[0], q, **p))[2])["boolean"]  # noqa: E731
+    assert ask(**{"default-graph-uri": inferred}) is True
+    assert ask(**{"default-graph-uri": article}) is False
+
+
+@pytest.mark.parametrize("accept, fmt, media", [
+    (None, None, "application/sparql-results+json"),
+    ("*/*", None, "application/sparql-results+json"),
+    ("application/sparql-results+xml", None, "application/sparql-results+xml"),
+    ("text/csv", None, "text/csv"),
+    ("text/tab-separated-values", None, "text/tab-separated-values"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", None, "application/sparql-results+json"),
+    (None, "xml", "application/sparql-results+xml"),
+    (None, "tsv", "text/tab-separated-values"),
+])
+def test_select_negotiation(server, accept, fmt, media):
+    """SELECT results follow Accept (JSON by default and for */*) or the format parameter, with a charset."""
+    params = {"format": fmt} if fmt else {}
+    status, headers, _ = http("GET", query_url(server[0], AGENCIES, **params), headers={"Accept": accept} if accept else {})
+    assert status == 200 and headers["Content-Type"] == f"{media}; charset=utf-8"
+
+
+@pytest.mark.parametrize("accept, media, parse", [
+    (None, "text/turtle", ox.RdfFormat.TURTLE),
+    ("application/n-triples", "application/n-triples", ox.RdfFormat.N_TRIPLES),
+    ("application/rdf+xml", "application/rdf+xml", ox.RdfFormat.RDF_XML),
+    ("application/ld+json", "application/ld+json", ox.RdfFormat.JSON_LD),
+    ("application/trig", "application/trig", ox.RdfFormat.TRIG),
+    ("application/n-quads", "application/n-quads", ox.RdfFormat.N_QUADS),
+])
+def test_construct_and_describe_negotiation(server, accept, media, parse):
+    """CONSTRUCT and DESCRIBE come in each RDF format, and parse back to the same triples."""
+    for query in ("CONSTRUCT WHERE { body:nasa ?p ?o }", "DESCRIBE body:nasa"):
+        status, headers, body = http("GET", query_url(server[0], query), headers={"Accept": accept} if accept else {})
+        assert status == 200 and headers["Content-Type"] == f"{media}; charset=utf-8"
+        assert len(list(ox.parse(body, format=parse))) == 19  # what the store says about NASA
+
+
+def test_not_acceptable_names_the_formats(server):
+    """An Accept no result format satisfies gets 406 listing what is acceptable."""
+    status, _, body = http("GET", query_url(server[0], AGENCIES), headers={"Accept": "image/png"})
+    assert status == 406 and b"application/sparql-results+json" in body and b"text/csv" in body
+    status, _, body = http("GET", query_url(server[0], "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", format="csv"))
+    assert status == 406 and b"text/turtle" in body
+
+
+@pytest.mark.parametrize("method, path, body, ctype, status, message", [
+    ("GET", "/sparql?query=SELECT+*+{}&query=ASK+{}", None, None, 400, b"'query' is given 2 times"),
+    ("POST", "/sparql", b"", "application/x-www-form-urlencoded", 400, b"no 'query' or 'update'"),
+    ("POST", "/sparql", b"ASK {}", "text/plain", 415, b"Content-Type text/plain is not one of"),
+    ("PUT", "/sparql", b"ASK {}", "application/sparql-query", 405, b"not allowed"),
+    ("GET", "/sparql?query=SELEC", None, None, 400, b"query: error at 1:"),
+    ("GET", "/sparql?query=ASK+{}&format=png", None, None, 400, b"'png' is not one of"),
+    ("GET", "/sparql?query=ASK+{}&default-graph-uri=not+an+iri", None, None, 400, b"is not an absolute IRI"),
+    ("GET", "/sparql?update=CLEAR+ALL", None, None, 400, b"must be sent by POST"),
+])
+def test_protocol_errors(server, method, path, body, ctype, status, message):
+    """Malformed requests get the status the SPARQL Protocol names and a plain message, never a trace."""
+    got, _, text = http(method, server[0] + path, body, {"Content-Type": ctype} if ctype else {})
+    assert got == status and message in text and b"Traceback" not in text
+
+
+@pytest.mark.parametrize("body, ctype", [
+    (b"INSERT DATA { <urn:a> <urn:b> <urn:c> }", "application/sparql-update"),
+    (urllib.parse.urlencode({"update": "CLEAR ALL"}).encode(), "application/x-www-form-urlencoded"),
+    (urllib.parse.urlencode({"update": "LOAD <http://127.0.0.1:1/x>"}).encode(), "application/x-www-form-urlencoded"),
+])
+def test_updates_are_refused(server, body, ctype):
+    """SPARQL Update is refused with 403 and changes nothing."""
+    before = agencies_count(server)
+    status, _, text = http("POST", server[0] + "/sparql", body, {"Content-Type": ctype})
+    assert status == 403 and b"read-only" in text
+    assert agencies_count(server) == before
+
+
+def test_service_outside_the_allow_list_is_refused_before_any_connection(server):
+    """A SERVICE to an endpoint not on the allow-list gets 403, and nothing connects to that endpoint."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    try:
+        for target in (f"<http://127.0.0.1:{port}/sparql>", "?endpoint"):
+            query = f"SELECT * WHERE {{ SERVICE {target} {{ ?s ?p ?o }} }}"
+            status, _, text = http("GET", query_url(server[0], query))
+            assert status == 403 and b"KG_SERVICE_ALLOW" in text
+        with pytest.raises(socket.timeout):
+            listener.accept()
+    finally:
+        listener.close()
+
+
+def test_service_description_lists_the_graphs_with_void_counts(server):
+    """GET /sparql without a query returns the Service Description with each named graph and its size."""
+    status, headers, body = http("GET", server[0] + "/sparql")
+    assert status == 200 and headers["Content-Type"] == "text/turtle; charset=utf-8"
+    g = rdflib.Graph().parse(data=body, format="turtle")
+    endpoint = rdflib.URIRef(server[0] + "/sparql")
+    assert (endpoint, rdflib.RDF.type, rdflib.URIRef(SD + "Service")) in g
+    names = {str(o) for o in g.objects(None, rdflib.URIRef(SD + "name"))}
+    assert {"https://w3id.org/spacecoord/graph/inferred", "https://w3id.org/spacecoord/graph/ontology",
+            "https://w3id.org/spacecoord/graph/imewg-article"} <= names
+    sizes = [int(o) for o in g.objects(None, rdflib.URIRef("http://rdfs.org/ns/void#triples"))]
+    assert len(sizes) == len(names) + 2 and min(sizes) > 0
+
+
+def test_browser_gets_the_query_page(server):
+    """A browser asking /sparql for HTML gets a page with a query editor."""
+    status, headers, body = http("GET", server[0] + "/sparql", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and b"<textarea" in body
+
+
+def test_head_gzip_and_cors(server):
+    """HEAD has the GET's headers and no body; gzip is sent when asked; CORS lets browsers call the endpoint."""
+    url = query_url(server[0], AGENCIES)
+    status, headers, body = http("HEAD", url)
+    assert status == 200 and body == b"" and headers["Content-Type"].startswith("application/sparql-results+json")
+    status, headers, body = http("GET", url, headers={"Accept-Encoding": "gzip", "Origin": "https://example.org"})
+    assert headers["Content-Encoding"] == "gzip" and headers["Access-Control-Allow-Origin"] == "*"
+    assert json.loads(gzip.decompress(body))["results"]["bindings"]
+    status, headers, _ = http("OPTIONS", server[0] + "/sparql", headers={
+        "Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
+    assert status == 200 and "POST" in headers["Access-Control-Allow-Methods"]
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory, server):
+    """A second server on the same project with a 2 s timeout, 5 rows and 2,000-byte queries at most."""
+    _, built = server
+    project = tmp_path_factory.mktemp("strict")
+    shutil.copytree(built / "var", project / "var", symlinks=True)
+    for url in start_server(project, query_timeout=2, max_rows=5, max_query_bytes=2000, workers=2):
+        yield url
+
+
+def test_slow_query_is_stopped_with_503_while_others_are_served(strict_server):
+    """A query past the timeout is stopped and answered 503; a quick query from another client is answered meanwhile."""
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    answers = {}
+    thread = threading.Thread(target=lambda: answers.update(slow=http("GET", query_url(strict_server, slow))))
+    started = time.monotonic()
+    thread.start()
+    time.sleep(0.3)
+    quick = http("GET", query_url(strict_server, "ASK { body:nasa a sc:SpaceAgency }"))
+    quick_done = time.monotonic() - started
+    thread.join()
+    status, _, body = answers["slow"]
+    assert status == 503 and b"longer than 2 s" in body
+    assert quick[0] == 200 and quick_done < 2
+    assert http("GET", query_url(strict_server, "ASK { ?s ?p ?o }"))[0] == 200  # the worker goes on
+
+
+@pytest.mark.parametrize("query, status, message", [
+    ("SELECT ?s WHERE { ?s ?p ?o }", 400, b"more than 5 rows"),
+    ("CONSTRUCT WHERE { ?s ?p ?o }", 400, b"more than 5 triples"),
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5", 200, b"bindings"),
+    ("ASK {} #" + "x" * 2000, 413, b"KG_MAX_QUERY_BYTES"),
+])
+def test_limits_give_clear_errors(strict_server, query, status, message):
+    """Row and query-length limits are settings; going past one gets a message naming it."""
+    got, _, body = http("POST", strict_server + "/sparql", query.encode(), {"Content-Type": "application/sparql-query"})
+    assert got == status and message in body
