@@ -158,7 +158,8 @@ def explain(fmt, subject, predicate, object_, **options):
 def serve(**options):
     """Serve the graph over HTTP (building it first if there is no store yet).
 
-    Pages: /explain?s=S&p=P&o=O (why a triple holds), /resource?iri=X, /-/health.
+    Routes: /sparql (SPARQL 1.1 Protocol), /explain?s=S&p=P&o=O (why a triple holds),
+    /resource?iri=X, /-/health.
     """
     settings = _settings(options)
     if not Path(settings.store_dir).exists():

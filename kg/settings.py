@@ -97,4 +97,4 @@ class Settings:
         return replace(self, **changes)
 
 
-assert {s.name for s in SETTINGS} == {f.name for f in fields(Settings)}
+assert {(s.name, s.default) for s in SETTINGS} == {(f.name, f.default) for f in fields(Settings)}

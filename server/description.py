@@ -19,6 +19,7 @@ RESULT_FORMATS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_C
                   "Turtle", "N-Triples", "RDF_XML", "JSON-LD", "TriG", "N-Quads"]
 VOCABULARIES = ["org", "time", "skos", "dcterms", "prov", "foaf", "sc"]
 LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
+_XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 _counts: dict[str, tuple[int, dict[str, int]]] = {}
 
@@ -74,6 +75,3 @@ def service_description(g: Graph, endpoint_url: str, fmt: str) -> bytes:
     prefixes = {"sd": SD, "void": VOID, "formats": FORMATS, "dcterms": PREFIXES["dcterms"]}
     kwargs = {"prefixes": prefixes} if fmt in ("turtle", "trig") else {}
     return ox.serialize(out, format=RDF_FORMATS[fmt], **kwargs)
-
-
-_XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"

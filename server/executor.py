@@ -57,24 +57,23 @@ def evaluate(store: ox.Store, r: Request) -> Answer:
     named = [ox.NamedNode(g) for g in r.named_graphs] if r.named_graphs is not None else None
     try:
         result = store.query(r.query, prefixes=PREFIXES, default_graph=graphs, named_graphs=named)
-        if isinstance(result, ox.QueryBoolean):
-            kind, fmt = "boolean", r.formats["solutions"]
-            body = (lambda: results.boolean(bool(result), fmt))
-        elif isinstance(result, ox.QuerySolutions):
-            kind, fmt = "solutions", r.formats["solutions"]
-            body = (lambda: results.solutions(result, fmt, r.max_rows))
-        else:
-            kind, fmt = "graph", r.formats["graph"]
-            body = (lambda: results.triples(result, fmt, r.max_rows))
+        kind = ("boolean" if isinstance(result, ox.QueryBoolean) else
+                "solutions" if isinstance(result, ox.QuerySolutions) else "graph")
+        fmt = r.formats["graph" if kind == "graph" else "solutions"]
         if fmt is None:
             return Answer(406, kind, message=f"no acceptable format for a {kind} result")
-        data = body()
+        if kind == "boolean":
+            data = results.boolean(bool(result), fmt)
+        elif kind == "solutions":
+            data = results.solutions(result, fmt, r.max_rows)
+        else:
+            data = results.triples(result, fmt, r.max_rows)
     except SyntaxError as e:
         return Answer(400, "error", message=f"query: {e}")
     except results.TooManyRows as e:
         return Answer(400, "error", message=str(e))
     except OSError as e:
-        return Answer(502 if "SERVICE" in r.query.upper() else 500, "error", message=f"evaluation failed: {e}")
+        return Answer(500, "error", message=f"evaluation failed: {e}")
     if len(data) > r.max_bytes:
         return Answer(400, "error", message=f"the response would be {len(data)} bytes, more than the limit of "
                                               f"{r.max_bytes}; add a LIMIT or narrow the query")

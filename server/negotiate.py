@@ -7,26 +7,31 @@ from flask import abort, request
 PAGE_FORMATS = {"html": "text/html", "json": "application/json"}
 
 
-def choose(offers: dict[str, str], default: str) -> str:
-    """The name of the format to answer in, from ``offers`` (name -> media type).
-
-    Aborts with 400 for an unknown ``format`` parameter and 406 when the
-    Accept header allows none of the offers; both messages name what is offered.
-    """
-    name = request.args.get("format")
+def pick(offers: dict[str, str], default: str, name: str | None) -> str | None:
+    """The name of the format to answer in, from ``offers`` (name -> media type): ``name``
+    (the ``format`` parameter) if given, else the best for Accept; None if none fits."""
     if name is not None:
-        if name not in offers:
-            abort(400, f"parameter 'format': {name!r} is not one of: {', '.join(offers)}")
-        return name
+        return name if name in offers else None
     accept = request.accept_mimetypes
     if not accept.provided:
         return default
-    ordered = [offers[default]] + [t for t in offers.values() if t != offers[default]]
-    best = accept.best_match(ordered)
-    if best is None:
-        abort(406, "acceptable media types: " + ", ".join(ordered)
-              + "; or choose with the parameter format=" + "|".join(offers))
-    return next(n for n, t in offers.items() if t == best)
+    best = accept.best_match([offers[default]] + [t for n, t in offers.items() if n != default])
+    return next((n for n, t in offers.items() if t == best), None)
+
+
+def choose(offers: dict[str, str], default: str) -> str:
+    """The format of a page, as ``pick``; aborts with 400 for an unknown ``format``
+    parameter and 406 when Accept allows none of the offers, both naming what is offered."""
+    name = request.args.get("format")
+    if name is not None and name not in offers:
+        abort(400, f"parameter 'format': {name!r} is not one of: {', '.join(offers)}")
+    return pick(offers, default, name) or not_acceptable(offers)
+
+
+def not_acceptable(offers: dict[str, str]):
+    """Abort with 406, naming the acceptable media types and format names."""
+    abort(406, "acceptable media types: " + ", ".join(offers.values())
+          + "; or choose with the parameter format=" + "|".join(offers))
 
 
 def is_browser() -> bool:

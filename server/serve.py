@@ -20,7 +20,8 @@ class _Server(BaseApplication):
         s = self.settings
         for name, value in {"bind": f"{s.host}:{s.port}", "workers": int(s.workers),
                             "accesslog": "-", "access_log_format": ACCESS_LOG,
-                            "proc_name": "kg-serve"}.items():
+                            "proc_name": "kg-serve",
+                            "limit_request_line": 0}.items():  # KG_MAX_QUERY_BYTES limits GET queries instead
             self.cfg.set(name, value)
         if "control_socket_disable" in self.cfg.settings:  # gunicorn 24+: no socket in $HOME per server
             self.cfg.set("control_socket_disable", True)

@@ -1,4 +1,4 @@
-"""The SPARQL endpoint: /sparql (SPARQL 1.1 Protocol) and /store (Graph Store Protocol, read-only).
+"""The SPARQL endpoint: /sparql, by the SPARQL 1.1 Protocol.
 
 Views read the request (protocol.py), negotiate the format, hand the query to
 this process's query process (executor.py) and send back what it wrote.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from .description import service_description
 from .executor import Executor, QueryTimeout, Request
 from .graph import graph
-from .negotiate import is_browser
+from .negotiate import is_browser, not_acceptable, pick
 from .protocol import check_services, operation
 from .results import DATASET_FORMATS, GRAPH_FORMATS, SOLUTION_FORMATS
-from .description import service_description
 
 bp = Blueprint("sparql", __name__)
 RDF_OFFERS = GRAPH_FORMATS | DATASET_FORMATS
@@ -24,25 +24,6 @@ def executor() -> Executor:
     if "kg_executor" not in ext:
         ext["kg_executor"] = Executor(graph().settings.store_dir)
     return ext["kg_executor"]
-
-
-def negotiate(offers: dict[str, str], default: str, wanted: str | None = None) -> str | None:
-    """The format for a result of one kind: the ``format`` parameter, else Accept; None if none fits."""
-    name = request.values.get("format") if wanted is None else wanted
-    if name is not None:
-        return name if name in offers else None
-    accept = request.accept_mimetypes
-    if not accept.provided:
-        return default
-    ordered = [offers[default]] + [t for n, t in offers.items() if n != default]
-    best = accept.best_match(ordered)
-    return next((n for n, t in offers.items() if t == best), None)
-
-
-def not_acceptable(offers: dict[str, str]):
-    names = ", ".join(offers.values())
-    abort(406, f"acceptable media types for this result: {names}; or the parameter format="
-               + "|".join(offers))
 
 
 def respond(body: bytes, media_type: str) -> Response:
@@ -57,7 +38,7 @@ def sparql():
     if op is None:
         if is_browser() and "format" not in request.args:
             return render_template("query.html")
-        fmt = negotiate(GRAPH_FORMATS, "turtle") or not_acceptable(GRAPH_FORMATS)
+        fmt = pick(GRAPH_FORMATS, "turtle", request.values.get("format")) or not_acceptable(GRAPH_FORMATS)
         return respond(service_description(graph(), request.base_url, fmt), GRAPH_FORMATS[fmt])
     if op.is_update:
         abort(403, "updates are not accepted: this endpoint is read-only")
@@ -65,7 +46,7 @@ def sparql():
     fmt = request.values.get("format")
     if fmt is not None and fmt not in SOLUTION_FORMATS and fmt not in RDF_OFFERS:
         abort(400, f"parameter 'format': {fmt!r} is not one of: {', '.join(SOLUTION_FORMATS | RDF_OFFERS)}")
-    formats = {"solutions": negotiate(SOLUTION_FORMATS, "json"), "graph": negotiate(RDF_OFFERS, "turtle")}
+    formats = {"solutions": pick(SOLUTION_FORMATS, "json", fmt), "graph": pick(RDF_OFFERS, "turtle", fmt)}
     try:
         answer = executor().run(Request(op.text, formats, op.default_graph, op.named_graphs,
                                         int(settings.max_rows), int(settings.max_response_bytes)),

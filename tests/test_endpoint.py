@@ -93,6 +93,12 @@ def test_three_ways_to_send_a_query_agree(server):
     assert get == form == direct and len(json.loads(get)["results"]["bindings"]) > 10
 
 
+def test_long_query_by_get_is_answered(server):
+    """A GET whose query is longer than gunicorn's default request line (4 KB) is still answered."""
+    status, _, body = http("GET", query_url(server[0], "ASK { ?s ?p ?o } #" + "x" * 6000))
+    assert status == 200 and json.loads(body)["boolean"] is True
+
+
 def test_dataset_parameters_choose_the_graphs(server):
     """default-graph-uri narrows the default graph to the named graphs given (asserted only, or inferred only)."""
     q = "ASK { body:nasa org:memberOf body:imewg }"
