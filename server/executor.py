@@ -82,6 +82,10 @@ def evaluate(store: ox.Store, r: Request) -> Answer:
 
 def _serve(conn, store_dir: str) -> None:
     held: dict = {}
+    try:
+        _store(store_dir, held)  # opened before the first query arrives, if it is built yet
+    except OSError:
+        pass
     while True:
         request = conn.recv()
         try:
@@ -92,12 +96,17 @@ def _serve(conn, store_dir: str) -> None:
 
 
 class Executor:
-    """One query process for one server process; started on first use, replaced after a timeout."""
+    """One query process for one server process; started at worker boot (or on first use), replaced after a timeout."""
 
     def __init__(self, store_dir: str):
         self.store_dir = store_dir
         self.process = None
         self.conn = None
+
+    def start(self) -> None:
+        """Start the query process now, so the first query does not wait for it."""
+        if self.process is None or not self.process.is_alive():
+            self._start()
 
     def _start(self) -> None:
         context = multiprocessing.get_context("spawn")  # a fresh process: nothing of a parent's store
@@ -109,8 +118,7 @@ class Executor:
 
     def run(self, request: Request, timeout: float) -> Answer:
         """The answer to ``request``; raises QueryTimeout after ``timeout`` seconds, having killed the query."""
-        if self.process is None or not self.process.is_alive():
-            self._start()
+        self.start()
         self.conn.send(request)
         if not self.conn.poll(timeout):
             self.stop()

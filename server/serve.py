@@ -6,7 +6,7 @@ from gunicorn.app.base import BaseApplication
 
 from kg.settings import Settings
 
-from . import create_app
+from . import create_app, sparql
 
 ACCESS_LOG = '%(m)s %(U)s %(s)s %(M)sms'  # method, path, status, milliseconds
 
@@ -26,8 +26,10 @@ class _Server(BaseApplication):
         if "control_socket_disable" in self.cfg.settings:  # gunicorn 24+: no socket in $HOME per server
             self.cfg.set("control_socket_disable", True)
 
-    def load(self):
-        return create_app(self.settings)
+    def load(self):  # in each worker, after the fork
+        app = create_app(self.settings)
+        sparql.executor(app).start()  # the first query does not wait for a process to start
+        return app
 
 
 def serve(settings: Settings) -> None:

@@ -19,10 +19,11 @@ bp = Blueprint("sparql", __name__)
 RDF_OFFERS = GRAPH_FORMATS | DATASET_FORMATS
 
 
-def executor() -> Executor:
-    ext = current_app.extensions
+def executor(app=None) -> Executor:
+    """The query process of this server process (of ``app``, or of the current app)."""
+    ext = (app or current_app).extensions
     if "kg_executor" not in ext:
-        ext["kg_executor"] = Executor(graph().settings.store_dir)
+        ext["kg_executor"] = Executor(ext["kg"].settings.store_dir)
     return ext["kg_executor"]
 
 
