@@ -33,7 +33,7 @@ class Request:
 @dataclass(frozen=True)
 class Answer:
     status: int
-    kind: str              # "solutions", "boolean", "graph", or "error"
+    kind: str              # "solutions", "boolean", "graph", "error", or "died" (the query process)
     body: bytes = b""
     fmt: str | None = None
     message: str = ""
@@ -127,7 +127,7 @@ class Executor:
             return self.conn.recv()
         except EOFError:  # the query process died (out of memory, a crash)
             self.stop()
-            return Answer(500, "error", message="the query process died while evaluating this query")
+            return Answer(500, "died", message="the query process died while evaluating this query")
 
     def stop(self) -> None:
         if self.process is not None:

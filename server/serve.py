@@ -7,6 +7,7 @@ from gunicorn.app.base import BaseApplication
 from kg.settings import Settings
 
 from . import create_app, sparql
+from .metrics import Metrics
 
 ACCESS_LOG = '%(m)s %(U)s %(s)s %(M)sms'  # method, path, status, milliseconds
 
@@ -14,6 +15,7 @@ ACCESS_LOG = '%(m)s %(U)s %(s)s %(M)sms'  # method, path, status, milliseconds
 class _Server(BaseApplication):
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.metrics = Metrics()  # here, in the master: the workers forked later share it
         super().__init__()
 
     def load_config(self) -> None:
@@ -21,13 +23,15 @@ class _Server(BaseApplication):
         for name, value in {"bind": f"{s.host}:{s.port}", "workers": int(s.workers),
                             "accesslog": "-", "access_log_format": ACCESS_LOG,
                             "proc_name": "kg-serve",
+                            # a worker waiting on a query is silent; gunicorn must not kill it before the query times out
+                            "timeout": int(float(s.query_timeout)) + 30,
                             "limit_request_line": 0}.items():  # KG_MAX_QUERY_BYTES limits GET queries instead
             self.cfg.set(name, value)
         if "control_socket_disable" in self.cfg.settings:  # gunicorn 24+: no socket in $HOME per server
             self.cfg.set("control_socket_disable", True)
 
     def load(self):  # in each worker, after the fork
-        app = create_app(self.settings)
+        app = create_app(self.settings, self.metrics)
         sparql.executor(app).start()  # the first query does not wait for a process to start
         return app
 

@@ -53,7 +53,10 @@ def sparql():
                                         int(settings.max_rows), int(settings.max_response_bytes)),
                                 float(settings.query_timeout))
     except QueryTimeout as e:
+        current_app.extensions["kg_metrics"].count("timeouts")
         abort(503, str(e))
+    if answer.kind == "died":
+        current_app.extensions["kg_metrics"].count("query_process_deaths")
     if answer.status == 406:
         not_acceptable(RDF_OFFERS if answer.kind == "graph" else SOLUTION_FORMATS)
     if answer.status != 200:

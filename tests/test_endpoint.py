@@ -21,6 +21,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from conftest import start_server
+from prometheus_client.parser import text_string_to_metric_families
 
 AGENCIES = "SELECT ?a WHERE { ?a a sc:SpaceAgency } ORDER BY ?a"
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -255,6 +256,8 @@ def test_slow_query_is_stopped_with_503_while_others_are_served(strict_server):
     assert status == 503 and b"longer than 2 s" in body
     assert quick[0] == 200 and quick_done < 2
     assert http("GET", query_url(strict_server, "ASK { ?s ?p ?o }"))[0] == 200  # the worker goes on
+    stats = json.loads(http("GET", strict_server + "/-/stats")[2])
+    assert stats["timeouts"] == 1 and stats["routes"]["/sparql"]["responses"]["5xx"] == 1
 
 
 @pytest.mark.parametrize("query, status, message", [
@@ -267,3 +270,32 @@ def test_limits_give_clear_errors(strict_server, query, status, message):
     """Row and query-length limits are settings; going past one gets a message naming it."""
     got, _, body = http("POST", strict_server + "/sparql", query.encode(), {"Content-Type": "application/sparql-query"})
     assert got == status and message in body
+
+
+def test_stats_count_every_worker_s_requests_errors_and_latency(server):
+    """/-/stats sums the requests of all server processes by route and status class, with latency quantiles."""
+    def sparql_figures():
+        return json.loads(http("GET", server[0] + "/-/stats")[2])["routes"]["/sparql"]
+    before = sparql_figures()
+    for _ in range(6):  # more requests than workers: several processes answer them
+        assert http("GET", query_url(server[0], "ASK { ?s ?p ?o }"))[0] == 200
+    assert http("GET", query_url(server[0], "SELEC"))[0] == 400
+    after = sparql_figures()
+    assert after["requests"] - before["requests"] == 7
+    assert after["responses"]["2xx"] - before["responses"]["2xx"] == 6
+    assert after["responses"]["4xx"] - before["responses"]["4xx"] == 1
+    latency = after["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"] and latency["mean"] > 0
+
+
+def test_metrics_are_prometheus_text(server):
+    """/-/metrics parses with Prometheus' own client library and carries the same counts as /-/stats."""
+    status, headers, body = http("GET", server[0] + "/-/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    families = {f.name: f for f in text_string_to_metric_families(body.decode("utf-8"))}
+    assert {"kg_http_responses", "kg_http_request_duration_seconds", "kg_timeouts"} <= set(families)
+    ok = [s.value for s in families["kg_http_responses"].samples
+          if s.labels == {"route": "/sparql", "status": "2xx"}]
+    counts = [s.value for s in families["kg_http_request_duration_seconds"].samples
+              if s.name.endswith("_count") and s.labels == {"route": "/sparql"}]
+    assert ok and ok[0] >= 1 and counts and counts[0] >= ok[0]

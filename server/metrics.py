@@ -1,0 +1,141 @@
+"""Request metrics shared by all server processes: /-/stats (JSON) and /-/metrics (Prometheus).
+
+The counters live in one block of shared memory that ``kg serve`` allocates in
+the gunicorn master before it forks its workers, so every worker adds to the
+same figures and a restarted worker loses nothing.  Per route (the URL rule, so
+``/sparql`` whatever its query string): responses by status class, and a
+latency histogram from 1 ms to 60 s (seconds from the request
+arriving to its response being ready; a streamed body is not included).  Beside
+them: queries stopped at the time limit, and query processes that died.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import time
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)  # s; +Inf
+CLASSES = ("2xx", "3xx", "4xx", "5xx")
+SLOTS = 32                                      # routes; the app has about ten
+WIDTH = len(CLASSES) + 1 + len(BUCKETS) + 1     # per route: classes, sum of seconds, buckets, +Inf
+COUNTERS = ("timeouts", "query_process_deaths")
+UNMATCHED = "(no route)"
+
+
+class Metrics:
+    """Counters in shared memory; create before forking, then ``bind`` in each process to the app's routes."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._lock = context.Lock()
+        self._cells = context.RawArray("d", SLOTS * WIDTH + len(COUNTERS) + 1)
+        self._cells[-1] = time.time()
+        self.routes: list[str] = []
+
+    def bind(self, routes: list[str]) -> None:
+        """Give each of ``routes`` a slot; every process binds the same list, so the slots agree."""
+        self.routes = sorted(set(routes))[:SLOTS - 1] + [UNMATCHED]
+
+    def observe(self, route: str | None, status: int, seconds: float) -> None:
+        """Count one response of ``route`` (None: no route matched) with ``status``, ready after ``seconds``."""
+        slot = self.routes.index(route) if route in self.routes else len(self.routes) - 1
+        base = slot * WIDTH
+        bucket = next((i for i, bound in enumerate(BUCKETS) if seconds <= bound), len(BUCKETS))
+        with self._held() as held:
+            if held:
+                self._cells[base + min(max(status // 100 - 2, 0), 3)] += 1
+                self._cells[base + len(CLASSES)] += seconds
+                self._cells[base + len(CLASSES) + 1 + bucket] += 1
+
+    def count(self, counter: str) -> None:
+        """Add one to ``counter`` (one of COUNTERS)."""
+        with self._held() as held:
+            if held:
+                self._cells[SLOTS * WIDTH + COUNTERS.index(counter)] += 1
+
+    @contextlib.contextmanager
+    def _held(self):
+        """The lock, unless a process killed while holding it keeps it: then the figure is dropped, not the request."""
+        held = self._lock.acquire(timeout=0.5)
+        try:
+            yield held
+        finally:
+            if held:
+                self._lock.release()
+
+    def snapshot(self) -> dict:
+        """Every route's figures and the counters, read at one moment (or nearly, if the lock is lost)."""
+        with self._held():
+            cells = list(self._cells)
+        routes = {}
+        for slot, route in enumerate(self.routes):
+            row = cells[slot * WIDTH:(slot + 1) * WIDTH]
+            by_class = dict(zip(CLASSES, map(int, row[:len(CLASSES)])))
+            if any(by_class.values()):
+                routes[route] = {"responses": by_class, "seconds": row[len(CLASSES)],
+                                 "buckets": [int(n) for n in row[len(CLASSES) + 1:]]}
+        counters = dict(zip(COUNTERS, map(int, cells[SLOTS * WIDTH:-1])))
+        return {"started": cells[-1], "routes": routes, "counters": counters}
+
+
+def quantile(q: float, buckets: list[int]) -> float | None:
+    """The ``q`` quantile in seconds, interpolated within its bucket as Prometheus' histogram_quantile does."""
+    total = sum(buckets)
+    if not total:
+        return None
+    rank, seen = q * total, 0
+    for i, n in enumerate(buckets):
+        if seen + n >= rank and n:
+            if i == len(BUCKETS):              # in +Inf: the highest finite bound is all that is known
+                return BUCKETS[-1]
+            low = BUCKETS[i - 1] if i else 0.0
+            return low + (BUCKETS[i] - low) * (rank - seen) / n
+        seen += n
+    return BUCKETS[-1]
+
+
+def stats(snapshot: dict, workers: int) -> dict:
+    """The /-/stats document: totals, then per route responses by status class and latency."""
+    routes = snapshot["routes"]
+    out = {"uptime_seconds": round(time.time() - snapshot["started"], 1), "workers": workers,
+           "requests": sum(sum(r["responses"].values()) for r in routes.values()),
+           "errors": {c: sum(r["responses"][c] for r in routes.values()) for c in ("4xx", "5xx")},
+           **snapshot["counters"], "routes": {}}
+    for route, r in sorted(routes.items()):
+        n = sum(r["responses"].values())
+        out["routes"][route] = {
+            "requests": n, "responses": r["responses"],
+            "latency_ms": {"mean": round(1000 * r["seconds"] / n, 2),
+                           **{name: round(1000 * quantile(q, r["buckets"]), 2)
+                              for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99))}}}
+    return out
+
+
+def prometheus(snapshot: dict) -> str:
+    """The snapshot in the Prometheus text exposition format 0.0.4."""
+    lines = ["# HELP kg_http_responses_total HTTP responses by route and status class.",
+             "# TYPE kg_http_responses_total counter"]
+    for route, r in sorted(snapshot["routes"].items()):
+        for cls, n in r["responses"].items():
+            lines.append(f'kg_http_responses_total{{route="{_label(route)}",status="{cls}"}} {n}')
+    lines += ["# HELP kg_http_request_duration_seconds Time from a request to its response being ready.",
+              "# TYPE kg_http_request_duration_seconds histogram"]
+    for route, r in sorted(snapshot["routes"].items()):
+        label, seen = _label(route), 0
+        for bound, n in zip([*map(str, BUCKETS), "+Inf"], r["buckets"]):
+            seen += n
+            lines.append(f'kg_http_request_duration_seconds_bucket{{route="{label}",le="{bound}"}} {seen}')
+        lines.append(f'kg_http_request_duration_seconds_sum{{route="{label}"}} {r["seconds"]:.6f}')
+        lines.append(f'kg_http_request_duration_seconds_count{{route="{label}"}} {seen}')
+    helps = {"timeouts": "Queries stopped at the time limit (KG_QUERY_TIMEOUT).",
+             "query_process_deaths": "Query processes that died while evaluating a query."}
+    for name, n in snapshot["counters"].items():
+        lines += [f"# HELP kg_{name}_total {helps[name]}", f"# TYPE kg_{name}_total counter", f"kg_{name}_total {n}"]
+    lines += ["# HELP kg_start_time_seconds When the server started, in seconds since the epoch.",
+              "# TYPE kg_start_time_seconds gauge", f"kg_start_time_seconds {snapshot['started']:.3f}"]
+    return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
