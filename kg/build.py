@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import reason, store as store_
+from . import reason, store as store_, update as update_
 from .load import Dataset, InputError, load
 from .namespaces import compact, graph_iri
 from .settings import Settings
@@ -29,10 +29,17 @@ class Report:
     triples: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     store_path: str | None = None
+    changed: tuple[int, int] | None = None  # an update's quads deleted and inserted
 
     def lines(self) -> list[str]:
-        out = [f"{n:>8}  {compact(g) if '://' in g else g}" for g, n in sorted(self.triples.items())]
-        out.append(f"{sum(self.triples.values()):>8}  quads in all")
+        if self.changed == (0, 0):
+            return ["the update changed nothing; the store is as it was"]
+        if self.changed:
+            out = [f"update: {self.changed[0]} quads deleted, {self.changed[1]} inserted, recorded in the journal; "
+                   f"{sum(self.triples.values())} quads in all"]
+        else:
+            out = [f"{n:>8}  {compact(g) if '://' in g else g}" for g, n in sorted(self.triples.items())]
+            out.append(f"{sum(self.triples.values()):>8}  quads in all")
         out.append("stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items()))
         if self.store_path:
             out.append(f"store: {self.store_path}")
@@ -49,16 +56,20 @@ class _Clock:
         self.last = now
 
 
-def validated(settings: Settings, target: Path | None = None) -> tuple[Dataset, ox.Store, Report]:
-    """Load, reason, load a store, then check the shapes and run the checks on it.
+def validated(settings: Settings, target: Path | None = None,
+              dataset: Dataset | None = None) -> tuple[Dataset, ox.Store, Report]:
+    """Load (the files and the journal of updates, unless ``dataset`` is given), reason, load a store,
+    then check the shapes and run the checks on it.
 
     The store is written at ``target`` (a new store version) or kept in memory.
-    Raises InputError for unreadable input and ValidationFailed for data that
-    does not conform to the shapes or fails a check.
+    Raises InputError for unreadable input, UpdateRefused for an unreadable
+    journal and ValidationFailed for data that does not conform to the shapes
+    or fails a check.
     """
     report = Report()
     clock = _Clock(report)
-    dataset = load(settings)
+    if dataset is None:
+        dataset = update_.replay(load(settings))
     clock.lap("load")
     try:
         if settings.reasoner == "owlrl":
@@ -92,10 +103,32 @@ def validated(settings: Settings, target: Path | None = None) -> tuple[Dataset, 
 
 
 def build(settings: Settings) -> Report:
-    """Build a new store version and publish it; on any failure the previous store stays in place."""
+    """Build a new store version from the files and the journal and publish it; on any failure
+    the previous store stays in place."""
+    with update_.turn(settings):
+        return _publish(settings, None)
+
+
+def update(settings: Settings, text: str) -> Report:
+    """Apply the SPARQL Update ``text`` to the store, build from the result, publish it and journal the change.
+
+    Raises kg.store.StoreError when no store is built, UpdateRefused or
+    ValidationFailed when the update cannot be applied; then nothing changed.
+    """
+    with update_.turn(settings):
+        dataset, deleted, inserted = update_.change(settings, text, store_.open_read_only(settings.store_dir))
+        if not deleted and not inserted:
+            return Report(changed=(0, 0))
+        report = _publish(settings, dataset)
+        update_.record(settings, update_.journal_entry(deleted, inserted))
+        report.changed = (len(deleted), len(inserted))
+        return report
+
+
+def _publish(settings: Settings, dataset: Dataset | None) -> Report:
     version = store_.new_version(settings.store_dir)
     try:
-        _, store, report = validated(settings, version)
+        _, store, report = validated(settings, version, dataset)
         started = time.perf_counter()
         store.flush()
         store.optimize()

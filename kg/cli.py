@@ -20,12 +20,13 @@ from pathlib import Path
 import click
 
 from . import store as store_
-from .build import build as run_build, validated
+from .build import build as run_build, update as run_update, validated
 from .explain import Explainer, SearchExhausted, parse_triple
 from .load import InputError
 from .namespaces import graph_iri, turtle_prefixes
 from .query import FORMATS, STATS_CLASSES, STATS_DEFAULT, STATS_GRAPHS, QueryError, read_query, render, run
 from .settings import SETTINGS, Settings
+from .update import UpdateRefused
 from .validate import ValidationFailed, grouped
 
 EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
@@ -70,7 +71,7 @@ def build(**options):
     settings = _settings(options)
     try:
         report = run_build(settings)
-    except InputError as e:
+    except (InputError, UpdateRefused) as e:  # UpdateRefused: the journal cannot be replayed
         _fail(f"{e}\nkg: build failed; the previous store is untouched", EXIT_INVALID)
     except ValidationFailed as e:
         _report_validation(e)
@@ -87,7 +88,7 @@ def validate(**options):
     settings = _settings(options)
     try:
         _, _, report = validated(settings)
-    except InputError as e:
+    except (InputError, UpdateRefused) as e:
         _fail(str(e), EXIT_INVALID)
     except ValidationFailed as e:
         _report_validation(e)
@@ -151,6 +152,33 @@ def explain(fmt, subject, predicate, object_, **options):
         click.echo(json.dumps({"status": "not entailed", "message": message}) if fmt == "json" else message)
         return
     click.echo(json.dumps(derivation.as_json(), indent=2) if fmt == "json" else "\n".join(derivation.lines(show=explainer.show)))
+
+
+@cli.command()
+@click.argument("update_or_file")
+@_settings_options
+def update(update_or_file, **options):
+    """Apply a SPARQL Update (text, a file, or - for stdin) to the named graphs of the store.
+
+    The default graph and graph/inferred are then derived again, the shapes and
+    checks run, and the new store is swapped in only if all succeeds; the change
+    is recorded in the journal <store_dir>.updates.ru, which 'kg build' replays.
+    """
+    settings = _settings(options)
+    try:
+        text = sys.stdin.read() if update_or_file == "-" else read_query(update_or_file)
+    except OSError as e:
+        _fail(f"kg: {update_or_file}: {e.strerror}", EXIT_USAGE)
+    try:
+        report = run_update(settings, text)
+    except UpdateRefused as e:
+        _fail(f"kg: {e}\nkg: nothing was changed", EXIT_INVALID)
+    except ValidationFailed as e:
+        _report_validation(e)
+    except store_.StoreError as e:
+        _fail(f"kg: {e}", EXIT_USAGE)
+    for line in report.lines():
+        click.echo(line)
 
 
 @cli.command()

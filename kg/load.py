@@ -26,7 +26,7 @@ class InputError(Exception):
 
 @dataclass
 class ParsedFile:
-    path: Path
+    path: Path | str  # a file, or a label such as "graph <IRI> (as updated)"
     graph: ox.NamedNode
     triples: list[ox.Triple]
 
@@ -60,8 +60,10 @@ class Dataset:
         return sorted({display(f.path) for f in self.files if f.graph == term})
 
 
-def display(path: Path) -> str:
-    """A path relative to the working directory when it is inside it."""
+def display(path: Path | str) -> str:
+    """A path relative to the working directory when it is inside it; a label as it is."""
+    if not isinstance(path, Path):
+        return path
     try:
         return os.path.relpath(path)
     except ValueError:

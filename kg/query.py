@@ -20,7 +20,7 @@ class QueryError(Exception):
 def read_query(query_or_file: str) -> str:
     """The query text: the argument itself, or the file it names ('-' for stdin is the CLI's job)."""
     path = Path(query_or_file)
-    if query_or_file.endswith((".rq", ".sparql")) or (len(query_or_file) < 4096 and path.is_file()):
+    if query_or_file.endswith((".rq", ".ru", ".sparql")) or (len(query_or_file) < 4096 and path.is_file()):
         return path.read_text(encoding="utf-8")
     return query_or_file
 

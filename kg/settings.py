@@ -46,6 +46,9 @@ SETTINGS = (
     Setting("service_allow", "https://query.wikidata.org/sparql",
             "Space-separated endpoint IRIs a federated SERVICE may call; any other is refused "
             "before a connection is made."),
+    Setting("update_token", "",
+            "Secret that enables SPARQL Update and Graph Store writes over HTTP (clients send "
+            "'Authorization: Bearer <token>'); empty: the endpoint refuses them (403)."),
 )
 
 
@@ -64,6 +67,7 @@ class Settings:
     max_rows: str = "100000"
     max_response_bytes: str = "100000000"
     service_allow: str = "https://query.wikidata.org/sparql"
+    update_token: str = ""
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":

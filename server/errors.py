@@ -24,13 +24,14 @@ log = logging.getLogger("kg.server")
 
 
 def respond(e: HTTPException):
-    """The error ``e`` in the shape its audience reads."""
+    """The error ``e`` in the shape its audience reads, with its headers (Allow, WWW-Authenticate)."""
     status, title, message = e.code or 500, e.name, e.description or e.name
+    headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
     if status != 406 and prefers_json():
-        return jsonify(status=status, error=title, message=message), status
+        return jsonify(status=status, error=title, message=message), status, headers
     if status != 406 and is_browser():
-        return render_template("error.html", status=status, title=title, message=message), status
-    return message + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+        return render_template("error.html", status=status, title=title, message=message), status, headers
+    return message + "\n", status, [*headers, ("Content-Type", "text/plain; charset=utf-8")]
 
 
 def register(app: Flask) -> None:

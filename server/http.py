@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import threading
 import time
 
 from flask import Flask, Response, current_app, g, request
@@ -30,6 +32,28 @@ def finish(response: Response) -> Response:
                                                  response.status_code,
                                                  time.perf_counter() - g.get("kg_started", time.perf_counter()))
     return response
+
+
+@contextlib.contextmanager
+def kept_alive():
+    """While the block runs, tell gunicorn's master every second that this worker is alive.
+
+    For the long requests (an update, a download) that must not be taken for a
+    hung worker; a query is bounded by KG_QUERY_TIMEOUT instead.
+    """
+    heartbeat = current_app.extensions.get("kg_heartbeat")  # set by kg serve; none in tests of the bare app
+    stop = threading.Event()
+    if heartbeat is not None:
+        threading.Thread(target=_beat, args=(heartbeat, stop), daemon=True, name="kg-heartbeat").start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+def _beat(heartbeat, stop: threading.Event) -> None:
+    while not stop.wait(1):
+        heartbeat()
 
 
 def register(app: Flask) -> None:

@@ -76,19 +76,24 @@ _TOKEN = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'
                     r'|<[^<>"{}|^`\\\s]*>|#[^\n]*|[^\s"\'<#{}()]+|\S')
 
 
+def tokens(text: str) -> list[str]:
+    """The tokens of a query or update, without its strings and comments."""
+    return [t for t in _TOKEN.findall(text) if not t.startswith(("#", '"', "'"))]
+
+
 def services(query: str) -> list[str]:
     """The endpoint of each SERVICE in ``query``, as an IRI, '?var' for a variable, or the raw token
     when it cannot be resolved; strings and comments are skipped."""
-    tokens = [t for t in _TOKEN.findall(query) if not t.startswith(("#", '"', "'"))]
+    tokens_ = tokens(query)
     prefixes = dict(PREFIXES)
     out = []
-    for i, token in enumerate(tokens):
+    for i, token in enumerate(tokens_):
         upper = token.upper()
-        if upper == "PREFIX" and i + 2 < len(tokens) and tokens[i + 2].startswith("<"):
-            prefixes[tokens[i + 1].rstrip(":")] = tokens[i + 2][1:-1]
-        if upper != "SERVICE" or i + 1 >= len(tokens):
+        if upper == "PREFIX" and i + 2 < len(tokens_) and tokens_[i + 2].startswith("<"):
+            prefixes[tokens_[i + 1].rstrip(":")] = tokens_[i + 2][1:-1]
+        if upper != "SERVICE" or i + 1 >= len(tokens_):
             continue
-        target = tokens[i + 2] if tokens[i + 1].upper() == "SILENT" and i + 2 < len(tokens) else tokens[i + 1]
+        target = tokens_[i + 2] if tokens_[i + 1].upper() == "SILENT" and i + 2 < len(tokens_) else tokens_[i + 1]
         if target.startswith("<"):
             out.append(target[1:-1])
         elif ":" in target and target.split(":", 1)[0] in prefixes:

@@ -12,6 +12,11 @@ from .metrics import Metrics
 ACCESS_LOG = '%(m)s %(U)s %(s)s %(M)sms'  # method, path, status, milliseconds
 
 
+def _share_heartbeat(worker) -> None:
+    """Let the app tell gunicorn's master that this worker is alive during a long request."""
+    worker.wsgi.extensions["kg_heartbeat"] = worker.notify
+
+
 class _Server(BaseApplication):
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -23,8 +28,10 @@ class _Server(BaseApplication):
         for name, value in {"bind": f"{s.host}:{s.port}", "workers": int(s.workers),
                             "accesslog": "-", "access_log_format": ACCESS_LOG,
                             "proc_name": "kg-serve",
-                            # a worker waiting on a query is silent; gunicorn must not kill it before the query times out
+                            # a worker waiting on a query is silent; gunicorn must not kill it before the query
+                            # times out (updates and downloads, longer, keep it alive: see http.kept_alive)
                             "timeout": int(float(s.query_timeout)) + 30,
+                            "post_worker_init": _share_heartbeat,
                             "limit_request_line": 0}.items():  # KG_MAX_QUERY_BYTES limits GET queries instead
             self.cfg.set(name, value)
         if "control_socket_disable" in self.cfg.settings:  # gunicorn 24+: no socket in $HOME per server

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from . import writes
 from .description import service_description
 from .executor import Executor, QueryTimeout, Request
 from .graph import graph
@@ -41,9 +42,12 @@ def sparql():
             return render_template("query.html")
         fmt = pick(GRAPH_FORMATS, "turtle", request.values.get("format")) or not_acceptable(GRAPH_FORMATS)
         return respond(service_description(graph(), request.base_url, fmt), GRAPH_FORMATS[fmt])
-    if op.is_update:
-        abort(403, "updates are not accepted: this endpoint is read-only")
     check_services(op.text, set(settings.service_allow.split()))
+    if op.is_update:
+        writes.authorize(settings)
+        if op.default_graph is not None:
+            abort(400, "using-graph-uri and using-named-graph-uri are not supported; write USING in the update")
+        return writes.apply(settings, op.text)
     fmt = request.values.get("format")
     if fmt is not None and fmt not in SOLUTION_FORMATS and fmt not in RDF_OFFERS:
         abort(400, f"parameter 'format': {fmt!r} is not one of: {', '.join(SOLUTION_FORMATS | RDF_OFFERS)}")

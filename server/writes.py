@@ -1,0 +1,68 @@
+"""Writes over HTTP: SPARQL Update (and the Graph Store Protocol's writes), enabled by a secret token.
+
+With ``KG_UPDATE_TOKEN`` empty every write is refused (403).  With a token,
+a client sends ``Authorization: Bearer <token>``; a missing or wrong one gets
+401.  The update runs as ``kg update`` does (kg.build.update: apply to the named
+graphs, derive, check, swap in, journal), in a process of its own, so a large
+rebuild neither grows nor blocks this server process's memory; the query
+processes follow the new store version as they do after ``kg build``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from flask import abort, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+from kg.settings import Settings
+
+from .http import kept_alive
+from .protocol import tokens
+
+
+def authorize(settings: Settings) -> None:
+    """Abort 403 when writes are disabled, 401 when the request does not carry the token."""
+    if not settings.update_token:
+        abort(403, "updates are not accepted: this endpoint is read-only (KG_UPDATE_TOKEN is not set)")
+    scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), settings.update_token.encode()):
+        raise Unauthorized("updates need the header 'Authorization: Bearer <token>' with the server's KG_UPDATE_TOKEN",
+                           www_authenticate=WWWAuthenticate("bearer", {"realm": "kg"}))
+
+
+def refuse_load(text: str) -> None:
+    """Abort 403 if the update LOADs a document: nothing is fetched from anywhere on this server's behalf."""
+    if any(t.upper() == "LOAD" for t in tokens(text)):
+        abort(403, "LOAD is refused: the server fetches no documents; send the data in INSERT DATA, "
+                   "or PUT/POST it to /store")
+
+
+def _run(settings: Settings, text: str) -> tuple[int, str]:
+    from kg.build import update
+    from kg.store import StoreError
+    from kg.update import UpdateRefused
+    from kg.validate import ValidationFailed, grouped
+
+    try:
+        return 200, "\n".join(update(settings, text).lines()) + "\n"
+    except UpdateRefused as e:
+        return 400, f"{e}; nothing was changed"
+    except ValidationFailed as e:
+        return 400, "\n".join([*grouped(e.problems), f"the update would leave the data not conforming: "
+                                                       f"{len(e.problems)} problem(s); nothing was changed"])
+    except StoreError as e:
+        return 503, str(e)
+
+
+def apply(settings: Settings, text: str):
+    """Apply the update ``text``; the response says what changed, or the error says why nothing did."""
+    refuse_load(text)
+    with kept_alive(), ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        status, message = pool.submit(_run, settings, text).result()
+    if status != 200:
+        abort(status, message)
+    return message, 200, {"Content-Type": "text/plain; charset=utf-8"}

@@ -1,0 +1,143 @@
+"""Updates: `kg update` and SPARQL Update over HTTP with a token change the named graphs, re-derive,
+survive a restart and a rebuild; everything else is refused and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import urllib.parse
+
+import pytest
+from SPARQLWrapper import POST, SPARQLWrapper
+
+from conftest import ROOT, start_server
+from test_endpoint import http, query_url
+
+G = "https://w3id.org/spacecoord/graph/wikipedia-ilewg"
+NEW = f"""INSERT DATA {{ GRAPH <{G}> {{
+    body:test-agency a sc:SpaceAgency ; skos:prefLabel "Test Space Agency"@en . }} }}"""
+IS_ORG = "ASK { body:test-agency a org:Organization }"  # only by inference from sc:SpaceAgency
+TOKEN = "correct horse battery staple"
+
+
+@pytest.fixture
+def project(tmp_path, server):
+    """A copy of the served project, store included, to change freely."""
+    _, built = server
+    for folder in ("ontology", "data"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    shutil.copytree(built / "var", tmp_path / "var", symlinks=True)
+    return tmp_path
+
+
+def ask(run_kg, project, query: str) -> bool:
+    done = run_kg("query", "--format", "json", query, cwd=project)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_kg_update_changes_a_source_graph_and_derives_again(run_kg, project):
+    """kg update inserts into a source graph; the union and the inferences follow; the journal records it."""
+    done = run_kg("update", NEW, cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "0 quads deleted, 2 inserted" in done.stdout
+    assert ask(run_kg, project, IS_ORG)
+    assert ask(run_kg, project, f"ASK {{ GRAPH <{G}> {{ body:test-agency a sc:SpaceAgency }} }}")
+    assert "INSERT DATA" in (project / "var" / "store.updates.ru").read_text()
+
+
+def test_an_update_survives_a_rebuild_through_the_journal(run_kg, project):
+    """kg build replays the journal after the files, so an update is not lost by rebuilding; a delete too."""
+    assert run_kg("update", NEW, cwd=project).returncode == 0
+    assert run_kg("build", cwd=project).returncode == 0
+    assert ask(run_kg, project, IS_ORG)
+    done = run_kg("update", f"DELETE WHERE {{ GRAPH <{G}> {{ body:test-agency ?p ?o }} }}", cwd=project)
+    assert done.returncode == 0 and "2 quads deleted" in done.stdout
+    assert run_kg("build", cwd=project).returncode == 0
+    assert not ask(run_kg, project, IS_ORG)
+
+
+@pytest.mark.parametrize("update, message", [
+    ("INSERT DATA { body:x a sc:SpaceAgency }", "changes the default graph, which is derived"),
+    ("INSERT DATA { GRAPH graph:inferred { body:x a sc:SpaceAgency } }", "graph/inferred>, which is derived"),
+    ("INSERT DATA { GRAPH graph:nowhere { body:x a sc:SpaceAgency } }",
+     "graph <https://w3id.org/spacecoord/graph/nowhere> is not described in graph/metadata"),
+    (f"INSERT DATA {{ GRAPH <{G}> {{ body:x a sc:SpaceAgency }} }}",  # no label: the shapes refuse it
+     f"graph <{G}> (as updated)"),
+    ("INSERT DATA { GRAPH graph:metadata { body:x a sc:SpaceAgency  }", "update: error at 1:"),
+])
+def test_a_refused_update_says_why_and_changes_nothing(run_kg, project, update, message):
+    """An update that writes a derived graph, an undescribed graph, data that fails the shapes, or bad syntax
+    exits 1 with the reason and leaves the store and the journal as they were."""
+    store = (project / "var" / "store").resolve()
+    done = run_kg("update", update, cwd=project)
+    assert done.returncode == 1 and message in done.stderr and "nothing was changed" in done.stderr
+    assert (project / "var" / "store").resolve() == store
+    assert not (project / "var" / "store.updates.ru").exists()
+
+
+def test_an_update_that_changes_nothing_makes_no_new_version(run_kg, project):
+    """Deleting what is not there leaves the same store version and no journal entry."""
+    store = (project / "var" / "store").resolve()
+    done = run_kg("update", f"DELETE DATA {{ GRAPH <{G}> {{ body:nothing a sc:SpaceAgency }} }}", cwd=project)
+    assert done.returncode == 0 and "changed nothing" in done.stdout
+    assert (project / "var" / "store").resolve() == store
+
+
+@pytest.fixture
+def writable(project):
+    """A server with updates enabled by a token."""
+    for url in start_server(project, update_token=TOKEN, workers=2):
+        yield url
+
+
+def update_request(url: str, text: str, token: str | None):
+    headers = {"Content-Type": "application/sparql-update"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return http("POST", url + "/sparql", text.encode(), headers)
+
+
+def test_http_update_needs_the_token(writable):
+    """Without the token, or with a wrong one, an update gets 401 with a Bearer challenge and changes nothing."""
+    for token in (None, "wrong"):
+        status, headers, body = update_request(writable, NEW, token)
+        assert status == 401 and headers["WWW-Authenticate"].lower().startswith("bearer")
+        assert b"KG_UPDATE_TOKEN" in body
+    assert b"false" in http("GET", query_url(writable, IS_ORG))[2]
+
+
+def test_http_update_with_sparqlwrapper_is_seen_by_every_worker_and_survives_a_restart(writable, project):
+    """An update sent by SPARQLWrapper with the token is answered by every server process, and after a restart."""
+    client = SPARQLWrapper(writable + "/sparql", updateEndpoint=writable + "/sparql")
+    client.setMethod(POST)
+    client.addCustomHttpHeader("Authorization", f"Bearer {TOKEN}")
+    client.setQuery("PREFIX sc: <https://w3id.org/spacecoord/ontology#> "
+                    "PREFIX body: <https://w3id.org/spacecoord/body/> "
+                    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> " + NEW)
+    assert client.query().response.status == 200
+    for _ in range(6):  # more requests than workers
+        assert json.loads(http("GET", query_url(writable, IS_ORG))[2])["boolean"] is True
+    for url in start_server(project):  # the same store, served again
+        assert json.loads(http("GET", query_url(url, IS_ORG))[2])["boolean"] is True
+
+
+def test_http_update_errors_name_the_problem(writable):
+    """A refused update over HTTP is a 400 with the reason; a LOAD is refused with 403 before any connection."""
+    status, _, body = update_request(writable, "INSERT DATA { body:x a sc:SpaceAgency }", TOKEN)
+    assert status == 400 and b"derived" in body and b"nothing was changed" in body
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        target = f"http://127.0.0.1:{listener.getsockname()[1]}/data.ttl"
+        for text in (f"LOAD <{target}>", f"LOAD SILENT <{target}> INTO GRAPH <{G}>"):
+            status, _, body = update_request(writable, text, TOKEN)
+            assert status == 403 and b"LOAD is refused" in body
+        with pytest.raises(socket.timeout):
+            listener.accept()
+    form = urllib.parse.urlencode({"update": NEW, "using-graph-uri": G}).encode()
+    status, _, body = http("POST", writable + "/sparql", form, {"Content-Type": "application/x-www-form-urlencoded",
+                                                                 "Authorization": f"Bearer {TOKEN}"})
+    assert status == 400 and b"using-graph-uri" in body
