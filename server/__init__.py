@@ -8,6 +8,7 @@ processes can serve the same store.  Routes:
                          graphs; inferred ones link to their explanation
   /sparql                the SPARQL 1.1 Protocol (GET, POST); without a query, the
                          service description, or the query page for a browser
+  /store                 the Graph Store Protocol, read side: a graph or the dataset, streamed
   /-/health              200 once the store is open, 503 before it is built
 """
 
@@ -19,7 +20,7 @@ from flask import Flask
 
 from kg.settings import Settings
 
-from . import errors, explain, sparql, system
+from . import errors, explain, graphstore, sparql, system
 from . import http
 from .graph import Graph
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(explain.bp)
     app.register_blueprint(system.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(graphstore.bp)
     http.register(app)
     errors.register(app)
     logging.getLogger("kg.server").setLevel(logging.INFO)
