@@ -6,7 +6,7 @@ this process's query process (executor.py) and send back what it wrote.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from .description import service_description
 from .executor import Executor, QueryTimeout, Request
@@ -40,7 +40,8 @@ def sparql():
         if is_browser() and "format" not in request.args:
             return render_template("query.html")
         fmt = pick(GRAPH_FORMATS, "turtle", request.values.get("format")) or not_acceptable(GRAPH_FORMATS)
-        return respond(service_description(graph(), request.base_url, fmt), GRAPH_FORMATS[fmt])
+        description = service_description(graph(), request.base_url, url_for("graphstore.read", _external=True), fmt)
+        return respond(description, GRAPH_FORMATS[fmt])
     if op.is_update:
         abort(403, "updates are not accepted: this endpoint is read-only")
     check_services(op.text, set(settings.service_allow.split()))

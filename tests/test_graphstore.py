@@ -167,6 +167,13 @@ def test_writes_are_refused(server, method, status, message):
     assert count(server, f"GRAPH <{ARTICLE}> {{ ?s ?p ?o }}") == before
 
 
+def test_service_description_names_the_dump(server):
+    """The service description gives /store as the dataset's void:dataDump."""
+    g = rdflib.Graph().parse(data=http("GET", server[0] + "/sparql")[2], format="turtle")
+    dumps = set(g.objects(None, rdflib.URIRef("http://rdfs.org/ns/void#dataDump")))
+    assert dumps == {rdflib.URIRef(server[0] + "/store")}
+
+
 def test_stream_survives_a_new_build(server, tmp_path, monkeypatch):
     """A download in progress reads on from its store version after two builds swap in others and remove it."""
     project = tmp_path / "project"
