@@ -42,7 +42,7 @@ SETTINGS = (
             "Seconds a SPARQL query may run before it is stopped (503)."),
     Setting("max_query_bytes", "100000", "Longest SPARQL query accepted, in bytes (413 beyond)."),
     Setting("max_rows", "100000", "Most solutions or triples a result may have (400 beyond)."),
-    Setting("max_response_bytes", "100000000", "Largest response body, in bytes (400 beyond)."),
+    Setting("max_response_bytes", "100000000", "Largest query result, in bytes (400 beyond); /store downloads are not limited."),
     Setting("service_allow", "https://query.wikidata.org/sparql",
             "Space-separated endpoint IRIs a federated SERVICE may call; any other is refused "
             "before a connection is made."),

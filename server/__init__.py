@@ -8,6 +8,7 @@ processes can serve the same store.  Routes:
                          graphs; inferred ones link to their explanation
   /sparql                the SPARQL 1.1 Protocol (GET, POST); without a query, the
                          service description, or the query page for a browser
+  /store                 the Graph Store Protocol, read side: a graph or the dataset, streamed
   /-/health              200 once the store is open, 503 before it is built
   /-/stats, /-/metrics   requests, errors, timeouts and latency of all server processes
                          (JSON; Prometheus text)
@@ -21,7 +22,7 @@ from flask import Flask
 
 from kg.settings import Settings
 
-from . import errors, explain, sparql, system
+from . import errors, explain, graphstore, sparql, system
 from . import http
 from .graph import Graph
 from .metrics import Metrics
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, metrics: Metrics | None = None)
     app.register_blueprint(explain.bp)
     app.register_blueprint(system.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(graphstore.bp)
     http.register(app)
     errors.register(app)
     app.extensions["kg_metrics"].bind([rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"])

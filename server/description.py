@@ -1,4 +1,9 @@
-"""The SPARQL Service Description of the endpoint, with the VoID description of its dataset."""
+"""The SPARQL Service Description of the endpoint, with the VoID description of its dataset.
+
+The Service Description has no term for a Graph Store Protocol endpoint, so
+/store is advertised as VoID's ``void:dataDump`` of the dataset, with its
+formats (TriG, N-Quads) as ``void:feature``s.
+"""
 
 from __future__ import annotations
 
@@ -37,8 +42,9 @@ def _sizes(g: Graph) -> tuple[int, dict[str, int]]:
     return _counts[version]
 
 
-def service_description(g: Graph, endpoint_url: str, fmt: str) -> bytes:
-    """The description in ``fmt`` (a key of results.RDF_FORMATS)."""
+def service_description(g: Graph, endpoint_url: str, dump_url: str, fmt: str) -> bytes:
+    """The description in ``fmt`` (a key of results.RDF_FORMATS); ``dump_url`` is where the
+    whole dataset is downloaded (the graph store)."""
     def n(iri):
         return ox.NamedNode(iri)
 
@@ -52,11 +58,16 @@ def service_description(g: Graph, endpoint_url: str, fmt: str) -> bytes:
            ox.Triple(endpoint, n(SD + "defaultDataset"), dataset),
            ox.Triple(dataset, RDF_TYPE, n(SD + "Dataset")),
            ox.Triple(dataset, RDF_TYPE, n(VOID + "Dataset")),
+           *([ox.Triple(endpoint, n(SD + "supportedLanguage"), n(SD + "SPARQL11Update"))]
+             if g.settings.update_token else []),
            ox.Triple(dataset, n(PREFIXES["dcterms"] + "title"),
                      ox.Literal("Space Exploration Coordination Knowledge Graph", language="en")),
            ox.Triple(dataset, n(PREFIXES["dcterms"] + "license"), n(LICENSE)),
            ox.Triple(dataset, n(VOID + "sparqlEndpoint"), endpoint),
            ox.Triple(dataset, n(VOID + "uriSpace"), ox.Literal(g.settings.base_iri)),
+           ox.Triple(dataset, n(VOID + "dataDump"), n(dump_url)),
+           ox.Triple(dataset, n(VOID + "feature"), n(FORMATS + "TriG")),
+           ox.Triple(dataset, n(VOID + "feature"), n(FORMATS + "N-Quads")),
            ox.Triple(dataset, n(VOID + "triples"), ox.Literal(str(default_size), datatype=n(_XSD_INTEGER)))]
     out += [ox.Triple(endpoint, n(SD + "resultFormat"), n(FORMATS + f)) for f in RESULT_FORMATS]
     out += [ox.Triple(dataset, n(VOID + "vocabulary"), n(PREFIXES[v])) for v in VOCABULARIES]

@@ -1,4 +1,8 @@
-"""What every response gets: CORS for browsers, gzip when the client asks for it, and a place in the metrics."""
+"""What every response gets: CORS for browsers, gzip when the client asks for it, and a place in the metrics.
+
+A streamed body (a generator, such as a /store download) is compressed as it
+goes, never gathered first.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import contextlib
 import gzip
 import threading
 import time
+import zlib
+from typing import Iterable, Iterator
 
 from flask import Flask, Response, current_app, g, request
 
@@ -22,24 +28,47 @@ def finish(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, HEAD, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
         response.headers["Access-Control-Max-Age"] = "86400"
-    if ("gzip" in request.accept_encodings and not response.direct_passthrough
-            and "Content-Encoding" not in response.headers and response.content_length
-            and response.content_length >= GZIP_FROM):
-        response.set_data(gzip.compress(response.get_data(), compresslevel=5))
-        response.headers["Content-Encoding"] = "gzip"
-        response.vary.add("Accept-Encoding")
     current_app.extensions["kg_metrics"].observe(request.url_rule.rule if request.url_rule else None,
                                                  response.status_code,
                                                  time.perf_counter() - g.get("kg_started", time.perf_counter()))
+    return compressed(response)
+
+
+def compressed(response: Response) -> Response:
+    """``response`` gzipped if the client accepts it and the body is streamed or large enough."""
+    if ("gzip" not in request.accept_encodings or response.direct_passthrough
+            or "Content-Encoding" in response.headers):
+        return response
+    if response.is_streamed:
+        response.response = gzip_stream(response.response)
+    elif response.content_length and response.content_length >= GZIP_FROM:
+        response.set_data(gzip.compress(response.get_data(), compresslevel=5))
+    else:
+        return response
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
     return response
+
+
+def gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks`` gzipped as they come; closing it closes ``chunks``."""
+    compressor = zlib.compressobj(5, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: a gzip header
+    try:
+        for chunk in chunks:
+            if out := compressor.compress(chunk):
+                yield out
+        yield compressor.flush()
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
 
 
 @contextlib.contextmanager
 def kept_alive():
     """While the block runs, tell gunicorn's master every second that this worker is alive.
 
-    For the long requests (an update, a download) that must not be taken for a
-    hung worker; a query is bounded by KG_QUERY_TIMEOUT instead.
+    For a long request (an update) that must not be taken for a hung worker; a
+    query is bounded by KG_QUERY_TIMEOUT instead, a download beats as it sends.
     """
     heartbeat = current_app.extensions.get("kg_heartbeat")  # set by kg serve; none in tests of the bare app
     stop = threading.Event()

@@ -6,7 +6,7 @@ this process's query process (executor.py) and send back what it wrote.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from . import writes
 from .description import service_description
@@ -41,7 +41,8 @@ def sparql():
         if is_browser() and "format" not in request.args:
             return render_template("query.html")
         fmt = pick(GRAPH_FORMATS, "turtle", request.values.get("format")) or not_acceptable(GRAPH_FORMATS)
-        return respond(service_description(graph(), request.base_url, fmt), GRAPH_FORMATS[fmt])
+        description = service_description(graph(), request.base_url, url_for("graphstore.read", _external=True), fmt)
+        return respond(description, GRAPH_FORMATS[fmt])
     check_services(op.text, set(settings.service_allow.split()))
     if op.is_update:
         writes.authorize(settings)

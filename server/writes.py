@@ -14,6 +14,7 @@ import hmac
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
+import pyoxigraph as ox
 from flask import abort, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
@@ -39,6 +40,19 @@ def refuse_load(text: str) -> None:
     if any(t.upper() == "LOAD" for t in tokens(text)):
         abort(403, "LOAD is refused: the server fetches no documents; send the data in INSERT DATA, "
                    "or PUT/POST it to /store")
+
+
+def body_triples() -> list[ox.Triple]:
+    """The RDF graph in the request body, in the format its Content-Type names; 415 or 400 (line:column) if not."""
+    ctype = (request.mimetype or "").lower()
+    fmt = ox.RdfFormat.from_media_type(ctype) if ctype else None
+    if fmt is None or fmt.supports_datasets:
+        abort(415, f"Content-Type {ctype or '(none)'} is not an RDF graph format: send text/turtle, "
+                   f"application/n-triples, application/rdf+xml or application/ld+json")
+    try:
+        return [q.triple for q in ox.parse(request.get_data(cache=False), format=fmt)]
+    except SyntaxError as e:
+        abort(400, f"body:{e.lineno}:{e.offset}: {e.msg}")
 
 
 def _run(settings: Settings, text: str) -> tuple[int, str]:

@@ -99,6 +99,13 @@ def update_request(url: str, text: str, token: str | None):
     return http("POST", url + "/sparql", text.encode(), headers)
 
 
+def test_service_description_names_update_only_when_enabled(writable, server):
+    """The service description lists SPARQL 1.1 Update as a language when updates are enabled, and not otherwise."""
+    update = b"SPARQL11Update"
+    assert update in http("GET", writable + "/sparql", headers={"Accept": "application/n-triples"})[2]
+    assert update not in http("GET", server[0] + "/sparql", headers={"Accept": "application/n-triples"})[2]
+
+
 def test_http_update_needs_the_token(writable):
     """Without the token, or with a wrong one, an update gets 401 with a Bearer challenge and changes nothing."""
     for token in (None, "wrong"):
@@ -141,3 +148,62 @@ def test_http_update_errors_name_the_problem(writable):
     status, _, body = http("POST", writable + "/sparql", form, {"Content-Type": "application/x-www-form-urlencoded",
                                                                  "Authorization": f"Bearer {TOKEN}"})
     assert status == 400 and b"using-graph-uri" in body
+
+
+def store_write(url: str, method: str, graph: str, body: bytes = b"", ctype: str = "text/turtle",
+                token: str | None = TOKEN):
+    headers = {"Content-Type": ctype} | ({"Authorization": f"Bearer {token}"} if token else {})
+    return http(method, f"{url}/store?" + urllib.parse.urlencode({"graph": graph}), body, headers)
+
+
+def test_graph_store_put_post_delete_with_the_token(writable):
+    """With the token, PUT replaces a source graph, POST adds to it and DELETE drops it, each derived again."""
+    status, _, turtle = http("GET", f"{writable}/store?" + urllib.parse.urlencode({"graph": G}))
+    assert status == 200
+    added = turtle + b'\n<https://w3id.org/spacecoord/body/test-agency> a <https://w3id.org/spacecoord/ontology#SpaceAgency> ;' \
+                     b' <http://www.w3.org/2004/02/skos/core#prefLabel> "Test Space Agency"@en .\n'
+    status, _, body = store_write(writable, "PUT", G, added)
+    assert status == 200 and b"2 inserted" in body, body
+    assert json.loads(http("GET", query_url(writable, IS_ORG))[2])["boolean"] is True
+    status, _, body = store_write(writable, "POST", G, b'<https://w3id.org/spacecoord/body/test-agency> '
+                                  b'<http://www.w3.org/2004/02/skos/core#altLabel> "TSA" .', "application/n-triples")
+    assert status == 200 and b"1 inserted" in body
+    status, _, body = store_write(writable, "PUT", G, turtle)  # back as it was
+    assert status == 200 and b"3 quads deleted, 0 inserted" in body
+    assert json.loads(http("GET", query_url(writable, IS_ORG))[2])["boolean"] is False
+    status, _, body = store_write(writable, "DELETE", G)  # other sources rely on its facts
+    assert status == 400 and b"does not fit this shape" in body and b"nothing was changed" in body
+    assert http("GET", f"{writable}/store?" + urllib.parse.urlencode({"graph": G}))[0] == 200
+
+
+def test_a_new_source_graph_is_described_then_written_then_dropped(writable):
+    """A new graph is accepted once graph/metadata describes its source; POST creates it (201), DELETE drops it."""
+    new = "https://w3id.org/spacecoord/graph/curation-test"
+    agency = b'<https://w3id.org/spacecoord/body/t> a <https://w3id.org/spacecoord/ontology#SpaceAgency> ; ' \
+             b'<http://www.w3.org/2004/02/skos/core#prefLabel> "T"@en .'
+    status, _, body = store_write(writable, "POST", new, agency)
+    assert status == 400 and b"not described in graph/metadata" in body
+    status, _, body = update_request(writable, f"""INSERT DATA {{ GRAPH graph:metadata {{
+        <{new}> a sc:SourceGraph ; prov:hadPrimarySource <https://example.org/doc> ; dcterms:source <https://example.org/doc> .
+        <https://example.org/doc> a sc:SourceDocument ; dcterms:title "A test document"@en ; dcterms:publisher "Example" .
+    }} }}""", TOKEN)
+    assert status == 200, body
+    assert store_write(writable, "POST", new, agency)[0] == 201
+    assert json.loads(http("GET", query_url(writable, "ASK { body:t a org:Organization }"))[2])["boolean"] is True
+    status, _, body = store_write(writable, "DELETE", new)
+    assert status == 200 and b"2 quads deleted" in body
+    assert http("GET", f"{writable}/store?" + urllib.parse.urlencode({"graph": new}))[0] == 404
+
+
+@pytest.mark.parametrize("method, graph, body, ctype, token, status, message", [
+    ("PUT", G, b"<a> <b> .", "text/turtle", TOKEN, 400, b"body:1:"),
+    ("PUT", G, b"<a> <b> <c> .", "text/csv", TOKEN, 415, b"not an RDF graph format"),
+    ("POST", "https://w3id.org/spacecoord/graph/inferred", b"<urn:a> <urn:b> <urn:c> .", "text/turtle", TOKEN, 400,
+     b"derived"),
+    ("DELETE", "https://w3id.org/spacecoord/graph/none", b"", "text/turtle", TOKEN, 404, b"not in the store"),
+    ("PUT", G, b"", "text/turtle", None, 401, b"KG_UPDATE_TOKEN"),
+])
+def test_graph_store_write_errors(writable, method, graph, body, ctype, token, status, message):
+    """A write with a bad body, a wrong type, a derived or missing graph, or no token is refused, saying why."""
+    got, _, text = store_write(writable, method, graph, body, ctype, token)
+    assert got == status and message in text, text
