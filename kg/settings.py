@@ -7,6 +7,7 @@ case) or, for the CLI, by an option.  Settings are read here and nowhere else.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields, replace
 
 CANONICAL_BASE = "https://w3id.org/spacecoord/"
@@ -46,6 +47,11 @@ SETTINGS = (
     Setting("service_allow", "https://query.wikidata.org/sparql",
             "Space-separated endpoint IRIs a federated SERVICE may call; any other is refused "
             "before a connection is made."),
+    Setting("default_graph", "union",
+            "The default graph of queries that name none: 'union' (the stored union of every graph, "
+            "a set), 'asserted' (every graph but graph/inferred: what the sources state), or "
+            "space-separated graph IRIs; all but 'union' are merged as Oxigraph merges graphs, "
+            "so a triple in two of them matches twice."),
     Setting("update_token", "",
             "Secret that enables SPARQL Update and Graph Store writes over HTTP (clients send "
             "'Authorization: Bearer <token>'); empty: the endpoint refuses them (403)."),
@@ -67,6 +73,7 @@ class Settings:
     max_rows: str = "100000"
     max_response_bytes: str = "100000000"
     service_allow: str = "https://query.wikidata.org/sparql"
+    default_graph: str = "union"
     update_token: str = ""
 
     @classmethod
@@ -89,6 +96,10 @@ class Settings:
                 raise ValueError
         except ValueError:
             raise ValueError(f"KG_QUERY_TIMEOUT must be a number of seconds above 0: {settings.query_timeout!r}") from None
+        if settings.default_graph not in ("union", "asserted") and not all(
+                re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]+$", iri) for iri in settings.default_graph.split()):
+            raise ValueError(f"KG_DEFAULT_GRAPH must be 'union', 'asserted' or absolute graph IRIs: "
+                             f"{settings.default_graph!r}")
         if not settings.base_iri.endswith(("/", "#")):
             raise ValueError(f"KG_BASE_IRI must end with '/' or '#': {settings.base_iri!r}")
         return settings

@@ -53,7 +53,8 @@ def service_description(g: Graph, endpoint_url: str, dump_url: str, fmt: str) ->
     out = [ox.Triple(endpoint, RDF_TYPE, n(SD + "Service")),
            ox.Triple(endpoint, n(SD + "endpoint"), endpoint),
            ox.Triple(endpoint, n(SD + "supportedLanguage"), n(SD + "SPARQL11Query")),
-           ox.Triple(endpoint, n(SD + "feature"), n(SD + "UnionDefaultGraph")),
+           *([ox.Triple(endpoint, n(SD + "feature"), n(SD + "UnionDefaultGraph"))]
+             if g.default_graphs() is None else []),
            ox.Triple(endpoint, n(SD + "feature"), n(SD + "BasicFederatedQuery")),
            ox.Triple(endpoint, n(SD + "defaultDataset"), dataset),
            ox.Triple(dataset, RDF_TYPE, n(SD + "Dataset")),
@@ -72,6 +73,8 @@ def service_description(g: Graph, endpoint_url: str, dump_url: str, fmt: str) ->
     out += [ox.Triple(endpoint, n(SD + "resultFormat"), n(FORMATS + f)) for f in RESULT_FORMATS]
     out += [ox.Triple(dataset, n(VOID + "vocabulary"), n(PREFIXES[v])) for v in VOCABULARIES]
     default_graph = ox.BlankNode("defaultGraph")
+    if g.default_graphs() is not None:  # a merge of some graphs, as queries see it
+        default_size = sum(named_sizes.get(iri, 0) for iri in g.default_graphs())
     out += [ox.Triple(dataset, n(SD + "defaultGraph"), default_graph),
             ox.Triple(default_graph, RDF_TYPE, n(SD + "Graph")),
             ox.Triple(default_graph, n(VOID + "triples"), ox.Literal(str(default_size), datatype=n(_XSD_INTEGER)))]

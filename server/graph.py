@@ -21,6 +21,7 @@ class Graph:
         self.inferred = graph_iri(settings.base_iri, "inferred")
         self._store: ox.Store | None = None
         self._version = ""
+        self._default: list[str] | None = None
 
     @property
     def store(self) -> ox.Store:
@@ -29,7 +30,20 @@ class Graph:
         if self._store is None or version != self._version:
             self._store = store_.open_read_only(version)
             self._version = version
+            self._default = None
         return self._store
+
+    def default_graphs(self) -> list[str] | None:
+        """The graphs merged into the default graph of a query that names none (KG_DEFAULT_GRAPH);
+        None for the stored union."""
+        setting = self.settings.default_graph
+        if setting == "union":
+            return None
+        store = self.store
+        if self._default is None:
+            self._default = (sorted(g.value for g in store.named_graphs() if g != self.inferred)
+                             if setting == "asserted" else setting.split())
+        return self._default
 
 
 def graph() -> Graph:

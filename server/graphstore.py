@@ -77,6 +77,8 @@ def read():
     if isinstance(name, ox.NamedNode) and not store.contains_named_graph(name):
         abort(404, f"graph {name} is not in the store; the service description at /sparql lists the named graphs")
     heartbeat = current_app.extensions.get("kg_heartbeat", lambda: None)
+    if name == ox.DefaultGraph() and graph().default_graphs() is not None:  # KG_DEFAULT_GRAPH: some graphs merged
+        name = [ox.NamedNode(iri) for iri in graph().default_graphs()]
     return Response(pieces(serialise(store, name, fmt), heartbeat),
                     200, {"Content-Type": f"{offers[fmt]}; charset=utf-8", "Vary": "Accept, Accept-Encoding"})
 
@@ -104,8 +106,11 @@ def write():
 
 
 def serialise(store: ox.Store, name, fmt: str) -> Iterator[bytes]:
-    """The quads of graph ``name`` (None: every graph) of ``store`` in ``fmt``, as a stream of bytes."""
+    """The quads of graph ``name`` (None: every graph; a list: those graphs merged) of ``store`` in ``fmt``,
+    as a stream of bytes."""
     def items():
+        if isinstance(name, list):
+            return (q.triple for g in name for q in store.quads_for_pattern(None, None, None, g))
         quads = store.quads_for_pattern(None, None, None, name)
         return quads if name is None else (q.triple for q in quads)
 

@@ -54,7 +54,8 @@ def sparql():
         abort(400, f"parameter 'format': {fmt!r} is not one of: {', '.join(SOLUTION_FORMATS | RDF_OFFERS)}")
     formats = {"solutions": pick(SOLUTION_FORMATS, "json", fmt), "graph": pick(RDF_OFFERS, "turtle", fmt)}
     try:
-        answer = executor().run(Request(op.text, formats, op.default_graph, op.named_graphs,
+        default = op.default_graph if op.default_graph is not None else graph().default_graphs()
+        answer = executor().run(Request(op.text, formats, default, op.named_graphs,
                                         int(settings.max_rows), int(settings.max_response_bytes)),
                                 float(settings.query_timeout))
     except QueryTimeout as e:

@@ -299,3 +299,41 @@ def test_metrics_are_prometheus_text(server):
     counts = [s.value for s in families["kg_http_request_duration_seconds"].samples
               if s.name.endswith("_count") and s.labels == {"route": "/sparql"}]
     assert ok and ok[0] >= 1 and counts and counts[0] >= ok[0]
+
+
+@pytest.fixture(scope="module")
+def asserted_server(tmp_path_factory, server):
+    """A server on the same store whose default graph is what the sources state (KG_DEFAULT_GRAPH=asserted)."""
+    project = tmp_path_factory.mktemp("asserted")
+    shutil.copytree(server[1] / "var", project / "var", symlinks=True)
+    for url in start_server(project, default_graph="asserted"):
+        yield url
+
+
+INFERRED_ONLY = "ASK { body:nasa org:memberOf body:imewg }"  # entailed, stated by no source
+
+
+def test_default_graph_is_configurable(server, asserted_server):
+    """With KG_DEFAULT_GRAPH=asserted, a query without GRAPH sees no inference, and the protocol,
+    the graph store and the service description agree; GRAPH and default-graph-uri still reach the rest."""
+    def ask(base, query, **params):
+        return json.loads(http("GET", query_url(base, query, **params))[2])["boolean"]
+    assert ask(server[0], INFERRED_ONLY) and not ask(asserted_server, INFERRED_ONLY)
+    assert ask(asserted_server, "ASK { GRAPH graph:inferred { body:nasa org:memberOf body:imewg } }")
+    assert ask(asserted_server, INFERRED_ONLY, **{"default-graph-uri": "https://w3id.org/spacecoord/graph/inferred"})
+    sd = http("GET", asserted_server + "/sparql", headers={"Accept": "application/n-triples"})[2]
+    assert b"UnionDefaultGraph" not in sd
+    assert b"UnionDefaultGraph" in http("GET", server[0] + "/sparql", headers={"Accept": "application/n-triples"})[2]
+    def default_graph(base):
+        nt = http("GET", base + "/store?default", headers={"Accept": "application/n-triples"})[2]
+        return {q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)}
+    member_of = ox.Triple(ox.NamedNode("https://w3id.org/spacecoord/body/nasa"),
+                          ox.NamedNode("http://www.w3.org/ns/org#memberOf"),
+                          ox.NamedNode("https://w3id.org/spacecoord/body/imewg"))
+    assert member_of in default_graph(server[0]) and member_of not in default_graph(asserted_server)
+
+
+def test_a_bad_default_graph_setting_stops_the_server_with_a_message(run_kg, tmp_path):
+    """KG_DEFAULT_GRAPH must be 'union', 'asserted' or IRIs; anything else is a usage error naming the setting."""
+    done = run_kg("serve", cwd=tmp_path, env={"KG_DEFAULT_GRAPH": "inferred graphs"})
+    assert done.returncode == 2 and "KG_DEFAULT_GRAPH" in done.stderr
