@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from . import writes
 from .description import service_description
+from .examples import examples
 from .executor import Executor, QueryTimeout, Request
 from .graph import graph
 from .negotiate import is_browser, not_acceptable, pick
@@ -28,6 +29,16 @@ def executor(app=None) -> Executor:
     return ext["kg_executor"]
 
 
+def query_page():
+    """The query editor, holding the example named by ``example`` (by default the first)."""
+    shown = request.args.get("example")
+    chosen = next((e for e in examples() if e.name == shown), None)
+    if shown is not None and chosen is None:
+        abort(404, f"parameter 'example': no example {shown!r}; the query page lists them")
+    return render_template("query.html", examples=examples(), chosen=chosen or examples()[0],
+                           union=graph().default_graphs() is None)
+
+
 def respond(body: bytes, media_type: str) -> Response:
     return Response(body, 200, {"Content-Type": f"{media_type}; charset=utf-8", "Vary": "Accept, Accept-Encoding"})
 
@@ -39,7 +50,7 @@ def sparql():
     op = operation(int(settings.max_query_bytes))
     if op is None:
         if is_browser() and "format" not in request.args:
-            return render_template("query.html")
+            return query_page()
         fmt = pick(GRAPH_FORMATS, "turtle", request.values.get("format")) or not_acceptable(GRAPH_FORMATS)
         description = service_description(graph(), request.base_url, url_for("graphstore.read", _external=True), fmt)
         return respond(description, GRAPH_FORMATS[fmt])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import html
 import io
 import json
 import shutil
@@ -21,6 +22,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from conftest import start_server
+from server.examples import examples
 from prometheus_client.parser import text_string_to_metric_families
 
 AGENCIES = "SELECT ?a WHERE { ?a a sc:SpaceAgency } ORDER BY ?a"
@@ -213,9 +215,29 @@ def test_service_description_lists_the_graphs_with_void_counts(server):
 
 
 def test_browser_gets_the_query_page(server):
-    """A browser asking /sparql for HTML gets a page with a query editor."""
-    status, headers, body = http("GET", server[0] + "/sparql", headers={"Accept": "text/html,*/*;q=0.8"})
+    """A browser asking /sparql for HTML gets a query editor listing every example, and can open each one in it."""
+    browser = {"Accept": "text/html,*/*;q=0.8"}
+    status, headers, body = http("GET", server[0] + "/sparql", headers=browser)
     assert status == 200 and headers["Content-Type"].startswith("text/html") and b"<textarea" in body
+    assert len(examples()) >= 8
+    for e in examples()[1:]:
+        assert f'href="?example={e.name}"'.encode() in body
+        page = html.unescape(http("GET", f"{server[0]}/sparql?example={e.name}", headers=browser)[2].decode("utf-8"))
+        assert e.text in page and e.note in page
+    status, _, body = http("GET", server[0] + "/sparql?example=nope", headers=browser)
+    assert status == 404 and b"no example" in body
+
+
+@pytest.mark.parametrize("example", examples(), ids=lambda e: e.name)
+def test_every_example_query_has_an_answer(server, example):
+    """Each example of the query page runs on the project's graph and finds something."""
+    status, _, body = http("POST", server[0] + "/sparql", example.text.encode(),
+                           {"Content-Type": "application/sparql-query", "Accept": "application/n-triples, "
+                            "application/sparql-results+json;q=0.9"})
+    assert status == 200, body
+    found = (json.loads(body)["results"]["bindings"] if body.startswith(b"{")
+             else list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES)))
+    assert found
 
 
 def test_head_gzip_and_cors(server):
