@@ -28,6 +28,7 @@ class Request:
     named_graphs: list[str] | None = None
     max_rows: int = 100_000
     max_bytes: int = 100_000_000
+    federated: bool = False  # calls a SERVICE: a network failure is the remote's (502), not ours
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ def evaluate(store: ox.Store, r: Request) -> Answer:
     except results.TooManyRows as e:
         return Answer(400, "error", message=str(e))
     except OSError as e:
+        if r.federated:
+            return Answer(502, "error", message=f"a SERVICE call failed: {e}")
         return Answer(500, "error", message=f"evaluation failed: {e}")
     if len(data) > r.max_bytes:
         return Answer(400, "error", message=f"the response would be {len(data)} bytes, more than the limit of "

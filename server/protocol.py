@@ -104,9 +104,14 @@ def services(query: str) -> list[str]:
     return out
 
 
-def check_services(query: str, allowed: set[str]) -> None:
-    """Abort 403 if ``query`` calls a SERVICE not on the allow-list; nothing is contacted."""
-    for endpoint in services(query):
+def check_services(query: str, allowed: set[str]) -> bool:
+    """Abort 403 if ``query`` calls a SERVICE not on the allow-list; nothing is contacted.
+
+    Returns whether it calls any SERVICE.
+    """
+    endpoints = services(query)
+    for endpoint in endpoints:
         if endpoint not in allowed:
             abort(403, f"SERVICE {endpoint} is not allowed: federated queries may call only "
                        f"{', '.join(sorted(allowed)) or 'no endpoint'} (KG_SERVICE_ALLOW)")
+    return bool(endpoints)

@@ -54,7 +54,7 @@ def sparql():
         fmt = pick(GRAPH_FORMATS, "turtle", request.values.get("format")) or not_acceptable(GRAPH_FORMATS)
         description = service_description(graph(), request.base_url, url_for("graphstore.read", _external=True), fmt)
         return respond(description, GRAPH_FORMATS[fmt])
-    check_services(op.text, set(settings.service_allow.split()))
+    federated = check_services(op.text, set(settings.service_allow.split()))
     if op.is_update:
         writes.authorize(settings)
         if op.default_graph is not None:
@@ -67,7 +67,7 @@ def sparql():
     try:
         default = op.default_graph if op.default_graph is not None else graph().default_graphs()
         answer = executor().run(Request(op.text, formats, default, op.named_graphs,
-                                        int(settings.max_rows), int(settings.max_response_bytes)),
+                                        int(settings.max_rows), int(settings.max_response_bytes), federated),
                                 float(settings.query_timeout))
     except QueryTimeout as e:
         current_app.extensions["kg_metrics"].count("timeouts")

@@ -14,16 +14,17 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyoxigraph as ox
 import pytest
 import rdflib
+from prometheus_client.parser import text_string_to_metric_families
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from conftest import start_server
 from server.examples import examples
-from prometheus_client.parser import text_string_to_metric_families
 
 AGENCIES = "SELECT ?a WHERE { ?a a sc:SpaceAgency } ORDER BY ?a"
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -198,6 +199,68 @@ def test_service_outside_the_allow_list_is_refused_before_any_connection(server)
             listener.accept()
     finally:
         listener.close()
+
+
+class _Remote(BaseHTTPRequestHandler):
+    """A local stand-in for a remote SPARQL endpoint: /sparql answers one Wikidata-shaped row, /moved
+    redirects to /internal, which records that it was reached."""
+
+    reached: list = []
+
+    def do_GET(self):
+        if self.path.startswith("/moved"):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/internal")
+            self.end_headers()
+            return
+        if self.path.startswith("/internal"):
+            _Remote.reached.append(self.path)
+        body = json.dumps({"head": {"vars": ["item"]}, "results": {"bindings": [
+            {"item": {"type": "uri", "value": "http://www.wikidata.org/entity/Q23548"}}]}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def federating_server(tmp_path_factory, server):
+    """A server whose allow-list holds a local endpoint and a local endpoint that redirects elsewhere."""
+    remote = ThreadingHTTPServer(("127.0.0.1", 0), _Remote)
+    threading.Thread(target=remote.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{remote.server_port}"
+    project = tmp_path_factory.mktemp("federating")
+    shutil.copytree(server[1] / "var", project / "var", symlinks=True)
+    for url in start_server(project, service_allow=f"{base}/sparql {base}/moved"):
+        yield url, base
+    remote.shutdown()
+
+
+def test_service_on_the_allow_list_is_called(federating_server):
+    """A SERVICE to an allowed endpoint is evaluated there and joined with the local graph."""
+    url, remote = federating_server
+    query = f"""SELECT ?label WHERE {{ SERVICE <{remote}/sparql> {{ ?item ?p ?o }}
+                                       ?agency skos:exactMatch ?item ; skos:prefLabel ?label }}"""
+    status, _, body = http("GET", query_url(url, query))
+    assert status == 200, body
+    assert {b["label"]["value"] for b in json.loads(body)["results"]["bindings"]} >= {
+        "National Aeronautics & Space Administration"}
+
+
+def test_an_allowed_endpoint_cannot_redirect_the_server_elsewhere(federating_server):
+    """An allowed endpoint that redirects is not followed: the query fails with 502 and the target is never reached."""
+    url, remote = federating_server
+    status, _, body = http("GET", query_url(url, f"SELECT * WHERE {{ SERVICE <{remote}/moved> {{ ?s ?p ?o }} }}"))
+    assert status == 502 and b"redirect" in body
+    assert _Remote.reached == []
 
 
 def test_service_description_lists_the_graphs_with_void_counts(server):
