@@ -314,6 +314,7 @@ def test_head_gzip_and_cors(server):
     status, headers, _ = http("OPTIONS", server[0] + "/sparql", headers={
         "Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
     assert status == 200 and "POST" in headers["Access-Control-Allow-Methods"]
+    assert "Authorization" in headers["Access-Control-Allow-Headers"]  # a browser may send the update token
 
 
 @pytest.fixture(scope="module")
@@ -422,3 +423,31 @@ def test_a_bad_default_graph_setting_stops_the_server_with_a_message(run_kg, tmp
     """KG_DEFAULT_GRAPH must be 'union', 'asserted' or IRIs; anything else is a usage error naming the setting."""
     done = run_kg("serve", cwd=tmp_path, env={"KG_DEFAULT_GRAPH": "inferred graphs"})
     assert done.returncode == 2 and "KG_DEFAULT_GRAPH" in done.stderr
+
+
+@pytest.mark.parametrize("raw", [
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n",                   # a TLS hello
+    b"GET /sparql?query=%FF%FE%00 HTTP/1.1\r\nHost: x\r\n\r\n",                                # bad UTF-8, NUL
+    b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+    b"Content-Length: 4\r\n\r\n\xff\xfe\xfd\xfc",                                             # bad UTF-8 body
+    b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    b"Content-Length: 9\r\n\r\nquery=%%%",                                                     # bad percent-encoding
+    b"GET /sparql HTTP/1.1\r\nHost: x\r\nAccept: " + b"a/b;q=" * 2000 + b"\r\n\r\n",           # a huge Accept
+    b"GET /store?graph=%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /resource?iri=%3C%3E HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"DELETE /-/stats HTTP/1.1\r\nHost: x\r\n\r\n",
+])
+def test_malformed_requests_are_answered_and_the_server_survives(server, raw):
+    """Bytes no client should send get a 4xx answer (or a closed connection), never a trace, and the server serves on."""
+    host, port = server[0].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(raw)
+        s.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    if answer:
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500 and b"Traceback" not in answer, answer[:300]
+    assert http("GET", query_url(server[0], "ASK { ?s ?p ?o }"))[0] == 200
+    assert b"Traceback" not in (server[1] / "server.log").read_bytes()
