@@ -69,16 +69,29 @@ def cli():
 def build(**options):
     """Load, validate, reason and write the store (swapped in only if all succeeds)."""
     settings = _settings(options)
+    _publish(lambda: run_build(settings), "build failed; the previous store is untouched")
+
+
+def _publish(run, failure: str) -> None:
+    """Run a build or an update and print its report; a failure exits with its code, having changed nothing."""
     try:
-        report = run_build(settings)
-    except (InputError, UpdateRefused) as e:  # UpdateRefused: the journal cannot be replayed
-        _fail(f"{e}\nkg: build failed; the previous store is untouched", EXIT_INVALID)
+        report = run()
+    except (InputError, UpdateRefused) as e:  # UpdateRefused from a build: the journal cannot be replayed
+        _fail(f"{e}\nkg: {failure}", EXIT_INVALID)
     except ValidationFailed as e:
         _report_validation(e)
     except store_.StoreError as e:
         _fail(f"kg: {e}", EXIT_USAGE)
     for line in report.lines():
         click.echo(line)
+
+
+def _text(query_or_file: str) -> str:
+    """A query or update given as text, a file, or - for stdin."""
+    try:
+        return sys.stdin.read() if query_or_file == "-" else read_query(query_or_file)
+    except OSError as e:
+        _fail(f"kg: {query_or_file}: {e.strerror}", EXIT_USAGE)
 
 
 @cli.command()
@@ -107,10 +120,7 @@ def query(fmt, query_or_file, **options):
     The project's prefixes (sc:, org:, skos:, body:, place:, ...) are predeclared.
     """
     settings = _settings(options)
-    try:
-        text = sys.stdin.read() if query_or_file == "-" else read_query(query_or_file)
-    except OSError as e:
-        _fail(f"kg: {query_or_file}: {e.strerror}", EXIT_USAGE)
+    text = _text(query_or_file)
     try:
         result = run(store_.open_read_only(settings.store_dir), text)
         click.echo(render(result, fmt), nl=False)
@@ -165,20 +175,8 @@ def update(update_or_file, **options):
     is recorded in the journal <store_dir>.updates.ru, which 'kg build' replays.
     """
     settings = _settings(options)
-    try:
-        text = sys.stdin.read() if update_or_file == "-" else read_query(update_or_file)
-    except OSError as e:
-        _fail(f"kg: {update_or_file}: {e.strerror}", EXIT_USAGE)
-    try:
-        report = run_update(settings, text)
-    except UpdateRefused as e:
-        _fail(f"kg: {e}\nkg: nothing was changed", EXIT_INVALID)
-    except ValidationFailed as e:
-        _report_validation(e)
-    except store_.StoreError as e:
-        _fail(f"kg: {e}", EXIT_USAGE)
-    for line in report.lines():
-        click.echo(line)
+    text = _text(update_or_file)
+    _publish(lambda: run_update(settings, text), "update refused; nothing was changed")
 
 
 @cli.command()
