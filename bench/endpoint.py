@@ -35,10 +35,7 @@ import multiprocessing
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +47,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-VIRTUOSO_GRAPH = "urn:bench:default"
+from servers import VIRTUOSO_GRAPH, cpu_seconds, memory_mb, server_processes, start_kg, start_virtuoso, stop  # noqa: E402
+
 SAMPLES_PER_KIND = 3     # requests per kind whose result counts are compared across engines
 UNCOMPARED = {"describe": "DESCRIBE's answer is up to the engine (SPARQL 1.1, 16.4): Virtuoso adds the triples "
                           "with the resource as object, Oxigraph gives those with it as subject"}
@@ -283,143 +281,6 @@ def http_counts(url: str, extra: dict, samples: list) -> list[int | str]:
     return counts
 
 
-# --- the servers ---------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float, log: Path) -> None:
-    """Wait until GET ``url`` answers 200; raise with the log's tail if the process ends or time runs out."""
-    parts = urllib.parse.urlsplit(url)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-            conn.request("GET", parts.path + ("?" + parts.query if parts.query else ""))
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up; {log}:\n{log.read_text(errors='replace')[-2000:]}")
-
-
-def start_kg(store_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = os.environ | {"KG_STORE_DIR": str(store_dir), "KG_PORT": str(port), "KG_HOST": "127.0.0.1",
-                        "KG_WORKERS": str(workers)}
-    process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
-    wait_for(f"http://127.0.0.1:{port}/-/health", process, 60, log)
-    while len(children(process.pid)) < workers:  # every worker booted, with its query process
-        time.sleep(0.2)
-    return process, f"http://127.0.0.1:{port}/sparql"
-
-
-VIRTUOSO_INI = """[Database]
-DatabaseFile = $dir/virtuoso.db
-ErrorLogFile = $dir/virtuoso.log
-LockFile = $dir/virtuoso.lck
-TransactionFile = $dir/virtuoso.trx
-xa_persistent_file = $dir/virtuoso.pxa
-TempStorage = TempDatabase
-[TempDatabase]
-DatabaseFile = $dir/virtuoso-temp.db
-TransactionFile = $dir/virtuoso-temp.trx
-[Parameters]
-ServerPort = $sql_port
-DisableUnixSocket = 1
-DirsAllowed = ., $dir
-NumberOfBuffers = 340000
-MaxDirtyBuffers = 250000
-MaxQueryMem = 2G
-[HTTPServer]
-ServerPort = 127.0.0.1:$http_port
-ServerRoot = /var/lib/virtuoso-opensource-7/vsp
-ServerThreads = 10
-MaxKeepAlives = 10
-KeepAliveTimeout = 10
-EnabledGzipContent = 0
-[SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 120
-"""
-
-
-def start_virtuoso(work: Path, triples: Path) -> tuple[subprocess.Popen, str, float]:
-    """Virtuoso on free ports in ``work`` with ``triples`` (N-Triples) loaded into VIRTUOSO_GRAPH;
-    the process, the endpoint and the seconds the load took."""
-    work.mkdir()
-    sql_port, http_port = free_port(), free_port()
-    ini = work / "virtuoso.ini"
-    ini.write_text(Template(VIRTUOSO_INI).substitute(dir=work, sql_port=sql_port, http_port=http_port))
-    log = work / "virtuoso.out"
-    process = subprocess.Popen(["virtuoso-t", "+foreground", "+configfile", str(ini)], cwd=work,
-                               stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{http_port}/sparql"
-    wait_for(url + "?query=ASK%7B%7D", process, 120, log)
-    started = time.perf_counter()
-    isql(sql_port, f"ld_dir('{triples.parent}', '{triples.name}', '{VIRTUOSO_GRAPH}'); rdf_loader_run(); checkpoint;")
-    return process, url, time.perf_counter() - started
-
-
-def isql(port: int, sql: str) -> None:
-    done = subprocess.run(["isql-vt", str(port), "dba", "dba", f"exec={sql}"], capture_output=True, text=True)
-    if done.returncode or "*** Error" in done.stdout + done.stderr:
-        raise RuntimeError(f"isql: {sql}: {done.stdout[-1000:]}{done.stderr[-1000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def server_processes(master: int) -> list[tuple[str, int]]:
-    """(role, pid) of each gunicorn worker of ``master`` and of each worker's query process."""
-    out = []
-    for worker in children(master):
-        out.append(("worker", worker))
-        for child in children(worker):
-            if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text(errors="replace"):
-                out.append(("  its query process", child))
-    return out
-
-
-def memory_mb(pid: int) -> tuple[float, float]:
-    """RSS and PSS of ``pid`` in MB, from /proc/<pid>/smaps_rollup."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, value = line.split(":", 1)
-        fields[name] = int(value.split()[0]) / 1024
-    return fields["Rss"], fields["Pss"]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU seconds of ``pids`` so far (each without its children)."""
-    total = 0
-    for pid in pids:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def measure_server(url: str, extra: dict, pids: list[int], workloads: list, seconds: float) -> dict:
     before = cpu_seconds(pids)
     result = run_clients(url, extra, workloads, seconds)
@@ -479,6 +340,39 @@ def check_counts(samples: list, counts: dict[str, list]) -> None:
           f" ({', '.join(f'{k}: {sum(c for c in v if isinstance(c, int))} results' for k, v in counts.items())})")
 
 
+def merge(runs: dict, name: str, run: dict) -> None:
+    """Add one round's ``run`` to ``runs[name]``: latencies joined, times and CPU added."""
+    if name not in runs:
+        runs[name] = run
+        return
+    total = runs[name]
+    for kind in QUERIES:
+        total["latencies"][kind] += run["latencies"][kind]
+    for key in ("wall", "client_cpu", "server_cpu"):
+        if key in run:
+            total[key] += run[key]
+    total["errors"] = total.get("errors", []) + run.get("errors", [])
+
+
+def rotated(requests: list, round_: int, rounds: int) -> list:
+    """``requests`` starting further on in each round, so that a round does not repeat the last one's."""
+    start = len(requests) * round_ // rounds
+    return requests[start:] + requests[:start]
+
+
+def measure(plan: list, store_dir: str, samples: list, args) -> dict:
+    """Run every (name, url, params, pids, workloads) of ``plan`` and the in-process run in turn,
+    for ``args.rounds`` rounds, so that a change of load on the machine falls on all of them alike."""
+    runs: dict[str, dict] = {}
+    seconds = args.seconds / args.rounds
+    for r in range(args.rounds):
+        for name, url, extra, pids, workloads in plan:
+            length = seconds if len(workloads) > 1 else args.latency_seconds / args.rounds
+            merge(runs, name, measure_server(url, extra, pids, [rotated(w, r, args.rounds) for w in workloads], length))
+        merge(runs, "in-process", in_process(store_dir, rotated(plan[0][4][0], r, args.rounds), seconds, samples))
+    return runs
+
+
 def bench_size(size: str, args, scratch: Path) -> None:
     work = scratch / size
     work.mkdir()
@@ -494,36 +388,33 @@ def bench_size(size: str, args, scratch: Path) -> None:
           f"default graph; built in {time.perf_counter() - started:.0f} s", flush=True)
     workloads = [workload(info["pools"], args.seed + c, REQUESTS_PER_CLIENT) for c in range(args.clients)]
     samples = workload(info["pools"], args.seed - 1, SAMPLES_PER_KIND * len(QUERIES))
-    runs, counts = {}, {}
-    local = in_process(str(work / "store"), workloads[0], args.seconds, samples)
-    counts["in-process"] = local["counts"]
-
-    server, url = start_kg(work / "store", args.workers, work / "kg-serve.log")
+    servers = []
     try:
-        counts["kg serve"] = http_counts(url, {}, samples)
-        processes = server_processes(server.pid)
-        runs["kg serve"] = measure_server(url, {}, [p for _, p in processes], workloads, args.seconds)
-        runs["kg serve, 1 client"] = measure_server(url, {}, [p for _, p in processes], workloads[:1],
-                                                    args.latency_seconds)
-        memory = [(role, pid, *memory_mb(pid)) for role, pid in processes]
-    finally:
-        stop(server)
-    runs["in-process"] = local
-    if args.virtuoso:
-        virtuoso, url, load_seconds = start_virtuoso(work / "virtuoso", work / "default.nt")
-        try:
+        kg, url = start_kg(work / "store", args.workers, work / "kg-serve.log")
+        servers.append(kg)
+        processes = server_processes(kg.pid)
+        pids = [p for _, p in processes]
+        plan = [("kg serve", url, {}, pids, workloads), ("kg serve, 1 client", url, {}, pids, workloads[:1])]
+        counts = {"kg serve": http_counts(url, {}, samples)}
+        if args.virtuoso:
+            virtuoso, url, load_seconds = start_virtuoso(work / "virtuoso", work / "default.nt")
+            servers.append(virtuoso)
+            processes.append(("Virtuoso", virtuoso.pid))
             print(f"Virtuoso loaded the default graph in {load_seconds:.1f} s", flush=True)
             extra = {"default-graph-uri": VIRTUOSO_GRAPH}
+            plan += [("Virtuoso", url, extra, [virtuoso.pid], workloads),
+                     ("Virtuoso, 1 client", url, extra, [virtuoso.pid], workloads[:1])]
             counts["Virtuoso"] = http_counts(url, extra, samples)
-            runs["Virtuoso"] = measure_server(url, extra, [virtuoso.pid], workloads, args.seconds)
-            runs["Virtuoso, 1 client"] = measure_server(url, extra, [virtuoso.pid], workloads[:1], args.latency_seconds)
-            memory.append(("Virtuoso", virtuoso.pid, *memory_mb(virtuoso.pid)))
-        finally:
-            stop(virtuoso)
+        runs = measure(plan, str(work / "store"), samples, args)
+        memory = [(role, pid, *memory_mb(pid)) for role, pid in processes]
+    finally:
+        for server in servers:
+            stop(server)
+    counts["in-process"] = runs["in-process"]["counts"]
     check_counts(samples, counts)
-    report(f"{size}: {args.clients} clients for {args.seconds:g} s and 1 client for {args.latency_seconds:g} s per server,"
-           f" in-process one at a time for {args.seconds:g} s; kg serve with {args.workers} worker(s)",
-           runs, memory)
+    report(f"{size}: per server {args.clients} clients for {args.seconds:g} s and 1 client for "
+           f"{args.latency_seconds:g} s, in-process one at a time for {args.seconds:g} s, in {args.rounds} "
+           f"interleaved rounds; kg serve with {args.workers} worker(s)", runs, memory)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -535,6 +426,7 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=5,
                         help="length of the one-client run that measures latency without queueing")
     parser.add_argument("--workers", type=int, default=2, help="KG_WORKERS of the server")
+    parser.add_argument("--rounds", type=int, default=4, help="the runs take turns in this many rounds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-virtuoso", dest="virtuoso", action="store_false", help="skip Virtuoso")
     args = parser.parse_args()
