@@ -50,7 +50,7 @@ def start_kg(store_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen
     process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
     wait_for(f"http://127.0.0.1:{port}/-/health", process, 60, log)
-    while len(children(process.pid)) < workers:  # every worker booted, with its query process
+    while len(server_processes(process.pid)) < 2 * workers:  # every worker booted, with its query process
         time.sleep(0.2)
     return process, f"http://127.0.0.1:{port}/sparql"
 
