@@ -184,8 +184,9 @@ def update(update_or_file, **options):
 def serve(**options):
     """Serve the graph over HTTP (building it first if there is no store yet).
 
-    Routes: /sparql (SPARQL 1.1 Protocol), /explain?s=S&p=P&o=O (why a triple holds),
-    /resource?iri=X, /-/health.
+    Routes: /sparql (SPARQL 1.1 Protocol), /store (Graph Store Protocol),
+    /explain?s=S&p=P&o=O (why a triple holds), /resource?iri=X, /-/health,
+    /-/stats, /-/metrics.
     """
     settings = _settings(options)
     if not Path(settings.store_dir).exists():
