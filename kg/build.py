@@ -119,24 +119,34 @@ def update(settings: Settings, text: str) -> Report:
         dataset, deleted, inserted = update_.change(settings, text, store_.open_read_only(settings.store_dir))
         if not deleted and not inserted:
             return Report(changed=(0, 0))
-        report = _publish(settings, dataset)
-        update_.record(settings, update_.journal_entry(deleted, inserted))
+        entry = update_.journal_entry(deleted, inserted)
+        report = _publish(settings, dataset, lambda: update_.record(settings, entry))
         report.changed = (len(deleted), len(inserted))
         return report
 
 
-def _publish(settings: Settings, dataset: Dataset | None) -> Report:
+def _publish(settings: Settings, dataset: Dataset | None, journal=None) -> Report:
+    """Build a new version (from ``dataset``, or the files and the journal) and publish it.
+
+    ``journal``, if given, records the change just before the store is
+    published, and returns an undo that runs if publishing fails: the journal
+    never lacks a change the store has.
+    """
     version = store_.new_version(settings.store_dir)
+    undo = None
     try:
         _, store, report = validated(settings, version, dataset)
         started = time.perf_counter()
         store.flush()
         store.optimize()
         del store
+        undo = journal() if journal else None
         store_.publish(settings.store_dir, version)
         report.seconds["publish"] = time.perf_counter() - started
     except BaseException:
         store_.discard(version)
+        if undo:
+            undo()
         raise
     report.store_path = str(version)
     return report

@@ -28,7 +28,11 @@ import pyoxigraph as ox
 
 from .load import Dataset, ParsedFile
 from .namespaces import PREFIXES, RDF, SC_NS, graph_iri
+from .query import has_keyword
 from .settings import Settings
+
+
+LOAD_REFUSED = "LOAD is refused: nothing is fetched on an update's behalf; send the data in INSERT DATA"
 
 
 class UpdateRefused(Exception):
@@ -109,6 +113,8 @@ def change(settings: Settings, text: str, current: ox.Store) -> tuple[Dataset, s
     Raises UpdateRefused for a syntax error, a change to a derived graph, a
     deleted blank node, or a graph with no description of its source.
     """
+    if has_keyword(text, "LOAD"):
+        raise UpdateRefused(LOAD_REFUSED)
     work = ox.Store()
     work.bulk_extend(current)
     try:
@@ -124,9 +130,9 @@ def change(settings: Settings, text: str, current: ox.Store) -> tuple[Dataset, s
                                 f"the entailments); write to a source graph with GRAPH <...> instead")
     before, after = asserted(current, settings), asserted(work, settings)
     deleted, inserted = before - after, after - before
-    if any(isinstance(t, ox.BlankNode) for q in deleted for t in (q.subject, q.object)):
-        raise UpdateRefused("the update deletes statements about blank nodes, which the journal cannot "
-                            "name again; give those resources IRIs in the data files instead")
+    if any(isinstance(t, ox.BlankNode) for q in deleted | inserted for t in (q.subject, q.object)):
+        raise UpdateRefused("the update changes statements with blank nodes, which the journal cannot name "
+                            "again when kg build replays it; give those resources IRIs")
     dataset = regroup(regroup(Dataset(settings), before, "in the store"), after, "as updated")
     undescribed = undescribed_graphs(dataset)
     if undescribed:
@@ -148,9 +154,16 @@ def journal_entry(deleted: set, inserted: set) -> str:
     return "\n".join(parts) + "\n"
 
 
-def record(settings: Settings, entry: str) -> None:
-    """Append ``entry`` to the journal in one write, flushed to disk."""
-    with open(journal_path(settings), "a", encoding="utf-8") as f:
+def record(settings: Settings, entry: str):
+    """Append ``entry`` to the journal in one write, flushed to disk; return a function that takes it back."""
+    path = journal_path(settings)
+    with open(path, "a", encoding="utf-8") as f:
+        size = f.tell()
         f.write(entry)
         f.flush()
         os.fsync(f.fileno())
+
+    def undo() -> None:
+        with open(path, "r+b") as f:
+            f.truncate(size)
+    return undo

@@ -73,7 +73,7 @@ def evaluate(store: ox.Store, r: Request) -> Answer:
         return Answer(400, "error", message=f"query: {e}")
     except results.TooManyRows as e:
         return Answer(400, "error", message=str(e))
-    except OSError as e:
+    except (OSError, RuntimeError) as e:  # rows are read lazily: a remote's bad answer surfaces here too
         if r.federated:
             return Answer(502, "error", message=f"a SERVICE call failed: {e}")
         return Answer(500, "error", message=f"evaluation failed: {e}")
@@ -92,9 +92,14 @@ def _serve(conn, store_dir: str) -> None:
     while True:
         request = conn.recv()
         try:
-            answer = evaluate(_store(store_dir, held), request)
+            store = _store(store_dir, held)
         except OSError as e:
-            answer = Answer(503, "error", message=f"the store cannot be opened: {e}")
+            conn.send(Answer(503, "error", message=f"the store cannot be opened: {e}"))
+            continue
+        try:
+            answer = evaluate(store, request)
+        except Exception as e:  # noqa: BLE001 -- this process must answer and live on, whatever pyoxigraph raises
+            answer = Answer(500, "error", message=f"evaluation failed: {type(e).__name__}: {e}")
         conn.send(answer)
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
 
 from flask import abort, request
 
-from kg.namespaces import PREFIXES
+from kg.query import services
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
@@ -34,16 +35,28 @@ def _one(values: list[str], name: str) -> str | None:
     return values[0] if values else None
 
 
+def _utf8(where: str, data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        abort(400, f"{where} is not UTF-8: byte {e.start} is {data[e.start:e.start + 1]!r}; "
+                   f"send the text in UTF-8 (percent-encoded in a URL or a form)")
+
+
 def operation(max_bytes: int) -> Operation | None:
     """The query or update of this request, or None when there is none (a GET for the service description)."""
     ctype = (request.mimetype or "").lower()
+    _utf8("the URL's query string", unquote_to_bytes(request.query_string.replace(b"+", b" ")))
     if request.method == "POST" and ctype == FORM:
+        _utf8("the form", unquote_to_bytes(request.get_data().replace(b"+", b" ")))
         query, update = _one(request.form.getlist("query"), "query"), _one(request.form.getlist("update"), "update")
         graphs = request.form
     elif request.method == "POST" and ctype in (QUERY_BODY, UPDATE_BODY):
         if "query" in request.args or "update" in request.args:
             abort(400, f"with Content-Type {ctype} the operation is the body, not a 'query' or 'update' parameter")
-        text = request.get_data(cache=False).decode("utf-8", errors="replace")
+        body = request.get_data(cache=False)
+        _utf8("the body", body)
+        text = body.decode("utf-8")
         query, update = (text, None) if ctype == QUERY_BODY else (None, text)
         graphs = request.args
     elif request.method == "POST":
@@ -70,38 +83,6 @@ def operation(max_bytes: int) -> Operation | None:
     if default or named:
         return Operation(text, update is not None, default or [], named or [])
     return Operation(text, update is not None, None, None)
-
-
-_TOKEN = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-                    r'|<[^<>"{}|^`\\\s]*>|#[^\n]*|[^\s"\'<#{}()]+|\S')
-
-
-def tokens(text: str) -> list[str]:
-    """The tokens of a query or update, without its strings and comments."""
-    return [t for t in _TOKEN.findall(text) if not t.startswith(("#", '"', "'"))]
-
-
-def services(query: str) -> list[str]:
-    """The endpoint of each SERVICE in ``query``, as an IRI, '?var' for a variable, or the raw token
-    when it cannot be resolved; strings and comments are skipped."""
-    tokens_ = tokens(query)
-    prefixes = dict(PREFIXES)
-    out = []
-    for i, token in enumerate(tokens_):
-        upper = token.upper()
-        if upper == "PREFIX" and i + 2 < len(tokens_) and tokens_[i + 2].startswith("<"):
-            prefixes[tokens_[i + 1].rstrip(":")] = tokens_[i + 2][1:-1]
-        if upper != "SERVICE" or i + 1 >= len(tokens_):
-            continue
-        target = tokens_[i + 2] if tokens_[i + 1].upper() == "SILENT" and i + 2 < len(tokens_) else tokens_[i + 1]
-        if target.startswith("<"):
-            out.append(target[1:-1])
-        elif ":" in target and target.split(":", 1)[0] in prefixes:
-            pfx, local = target.split(":", 1)
-            out.append(prefixes[pfx] + local)
-        else:
-            out.append(target)
-    return out
 
 
 def check_services(query: str, allowed: set[str]) -> bool:

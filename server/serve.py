@@ -46,7 +46,8 @@ class _Server(BaseApplication):
 
 def heartbeat(worker):
     """A function that tells gunicorn's arbiter the worker is alive, at most once a second:
-    a long download calls it as it goes, so it is not taken for a hung worker (killed after 30 s)."""
+    a long download or update calls it as it goes, so it is not taken for a hung worker (killed after
+    gunicorn's timeout, KG_QUERY_TIMEOUT + 30 s)."""
     last = [0.0]
 
     def beat() -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from kg.query import has_keyword
+
 from . import writes
 from .description import service_description
 from .examples import examples
@@ -65,7 +67,9 @@ def sparql():
         abort(400, f"parameter 'format': {fmt!r} is not one of: {', '.join(SOLUTION_FORMATS | RDF_OFFERS)}")
     formats = {"solutions": pick(SOLUTION_FORMATS, "json", fmt), "graph": pick(RDF_OFFERS, "turtle", fmt)}
     try:
-        default = op.default_graph if op.default_graph is not None else graph().default_graphs()
+        default = op.default_graph
+        if default is None and not has_keyword(op.text, "FROM"):  # a FROM is the query's own dataset
+            default = graph().default_graphs()
         answer = executor().run(Request(op.text, formats, default, op.named_graphs,
                                         int(settings.max_rows), int(settings.max_response_bytes), federated),
                                 float(settings.query_timeout))

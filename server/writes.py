@@ -19,10 +19,11 @@ from flask import abort, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
+from kg.query import has_keyword
 from kg.settings import Settings
+from kg.update import LOAD_REFUSED
 
 from .http import kept_alive
-from .protocol import tokens
 
 
 def authorize(settings: Settings) -> None:
@@ -37,9 +38,8 @@ def authorize(settings: Settings) -> None:
 
 def refuse_load(text: str) -> None:
     """Abort 403 if the update LOADs a document: nothing is fetched from anywhere on this server's behalf."""
-    if any(t.upper() == "LOAD" for t in tokens(text)):
-        abort(403, "LOAD is refused: the server fetches no documents; send the data in INSERT DATA, "
-                   "or PUT/POST it to /store")
+    if has_keyword(text, "LOAD"):
+        abort(403, f"{LOAD_REFUSED}, or PUT/POST it to /store")
 
 
 def body_triples() -> list[ox.Triple]:

@@ -191,10 +191,14 @@ def test_service_outside_the_allow_list_is_refused_before_any_connection(server)
     listener.settimeout(0.5)
     port = listener.getsockname()[1]
     try:
-        for target in (f"<http://127.0.0.1:{port}/sparql>", "?endpoint"):
-            query = f"SELECT * WHERE {{ SERVICE {target} {{ ?s ?p ?o }} }}"
+        target = f"<http://127.0.0.1:{port}/sparql>"
+        for query in (f"SELECT * WHERE {{ SERVICE {target} {{ ?s ?p ?o }} }}",
+                      "SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }",
+                      f"SELECT * WHERE {{ BIND(1 AS ?x) .SERVICE {target} {{ ?s ?p ?o }} }}",  # glued to a dot
+                      f"SELECT * WHERE {{ {{ BIND(1 AS ?x) }}SERVICE SILENT{target}{{ ?s ?p ?o }} }}",
+                      f"PREFIX x: <http://127.0.0.1:{port}/> SELECT * WHERE {{ service x:sparql {{ ?s ?p ?o }} }}"):
             status, _, text = http("GET", query_url(server[0], query))
-            assert status == 403 and b"KG_SERVICE_ALLOW" in text
+            assert status == 403 and b"KG_SERVICE_ALLOW" in text, query
         with pytest.raises(socket.timeout):
             listener.accept()
     finally:
@@ -215,6 +219,13 @@ class _Remote(BaseHTTPRequestHandler):
             return
         if self.path.startswith("/internal"):
             _Remote.reached.append(self.path)
+        if self.path.startswith("/html"):  # not a SPARQL result
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "6")
+            self.end_headers()
+            self.wfile.write(b"<html>")
+            return
         body = json.dumps({"head": {"vars": ["item"]}, "results": {"bindings": [
             {"item": {"type": "uri", "value": "http://www.wikidata.org/entity/Q23548"}}]}}).encode()
         self.send_response(200)
@@ -239,7 +250,7 @@ def federating_server(tmp_path_factory, server):
     base = f"http://127.0.0.1:{remote.server_port}"
     project = tmp_path_factory.mktemp("federating")
     shutil.copytree(server[1] / "var", project / "var", symlinks=True)
-    for url in start_server(project, service_allow=f"{base}/sparql {base}/moved"):
+    for url in start_server(project, service_allow=f"{base}/sparql {base}/moved {base}/html"):
         yield url, base
     remote.shutdown()
 
@@ -261,6 +272,14 @@ def test_an_allowed_endpoint_cannot_redirect_the_server_elsewhere(federating_ser
     status, _, body = http("GET", query_url(url, f"SELECT * WHERE {{ SERVICE <{remote}/moved> {{ ?s ?p ?o }} }}"))
     assert status == 502 and b"redirect" in body
     assert _Remote.reached == []
+
+
+def test_a_bad_answer_from_an_allowed_endpoint_is_a_502_and_the_query_process_lives_on(federating_server):
+    """An allowed endpoint answering something that is not SPARQL results gives 502; no query process dies."""
+    url, remote = federating_server
+    status, _, body = http("GET", query_url(url, f"SELECT * WHERE {{ SERVICE <{remote}/html> {{ ?s ?p ?o }} }}"))
+    assert status == 502 and b"SERVICE call failed" in body
+    assert json.loads(http("GET", url + "/-/stats")[2])["query_process_deaths"] == 0
 
 
 def test_service_description_lists_the_graphs_with_void_counts(server):
@@ -362,6 +381,7 @@ def test_stats_count_every_worker_s_requests_errors_and_latency(server):
     """/-/stats sums the requests of all server processes by route and status class, with latency quantiles."""
     def sparql_figures():
         return json.loads(http("GET", server[0] + "/-/stats")[2])["routes"]["/sparql"]
+    assert http("GET", query_url(server[0], "ASK { ?s ?p ?o }"))[0] == 200  # /sparql has figures, even run alone
     before = sparql_figures()
     for _ in range(6):  # more requests than workers: several processes answer them
         assert http("GET", query_url(server[0], "ASK { ?s ?p ?o }"))[0] == 200
@@ -376,6 +396,7 @@ def test_stats_count_every_worker_s_requests_errors_and_latency(server):
 
 def test_metrics_are_prometheus_text(server):
     """/-/metrics parses with Prometheus' own client library and carries the same counts as /-/stats."""
+    assert http("GET", query_url(server[0], "ASK { ?s ?p ?o }"))[0] == 200
     status, headers, body = http("GET", server[0] + "/-/metrics")
     assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
     families = {f.name: f for f in text_string_to_metric_families(body.decode("utf-8"))}
@@ -407,6 +428,7 @@ def test_default_graph_is_configurable(server, asserted_server):
     assert ask(server[0], INFERRED_ONLY) and not ask(asserted_server, INFERRED_ONLY)
     assert ask(asserted_server, "ASK { GRAPH graph:inferred { body:nasa org:memberOf body:imewg } }")
     assert ask(asserted_server, INFERRED_ONLY, **{"default-graph-uri": "https://w3id.org/spacecoord/graph/inferred"})
+    assert ask(asserted_server, "ASK FROM graph:inferred { body:nasa org:memberOf body:imewg }")
     sd = http("GET", asserted_server + "/sparql", headers={"Accept": "application/n-triples"})[2]
     assert b"UnionDefaultGraph" not in sd
     assert b"UnionDefaultGraph" in http("GET", server[0] + "/sparql", headers={"Accept": "application/n-triples"})[2]
@@ -428,6 +450,8 @@ def test_a_bad_default_graph_setting_stops_the_server_with_a_message(run_kg, tmp
 @pytest.mark.parametrize("raw", [
     b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n",                   # a TLS hello
     b"GET /sparql?query=%FF%FE%00 HTTP/1.1\r\nHost: x\r\n\r\n",                                # bad UTF-8, NUL
+    b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    b"Content-Length: 16\r\n\r\nupdate=CLEAR+%FF",                                            # bad UTF-8 update
     b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
     b"Content-Length: 4\r\n\r\n\xff\xfe\xfd\xfc",                                             # bad UTF-8 body
     b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"

@@ -66,6 +66,9 @@ def test_an_update_survives_a_rebuild_through_the_journal(run_kg, project):
     (f"INSERT DATA {{ GRAPH <{G}> {{ body:x a sc:SpaceAgency }} }}",  # no label: the shapes refuse it
      f"graph <{G}> (as updated)"),
     ("INSERT DATA { GRAPH graph:metadata { body:x a sc:SpaceAgency  }", "update: error at 1:"),
+    (f"INSERT DATA {{ GRAPH <{G}> {{ body:x skos:note [ skos:prefLabel \"a note\"@en ] }} }}",
+     "blank nodes, which the journal cannot name again"),
+    (f"INSERT DATA {{ GRAPH <{G}> {{ body:x a sc:SpaceAgency }} }};LOAD <http://127.0.0.1:1/x>", "LOAD is refused"),
 ])
 def test_a_refused_update_says_why_and_changes_nothing(run_kg, project, update, message):
     """An update that writes a derived graph, an undescribed graph, data that fails the shapes, or bad syntax
@@ -83,6 +86,28 @@ def test_an_update_that_changes_nothing_makes_no_new_version(run_kg, project):
     done = run_kg("update", f"DELETE DATA {{ GRAPH <{G}> {{ body:nothing a sc:SpaceAgency }} }}", cwd=project)
     assert done.returncode == 0 and "changed nothing" in done.stdout
     assert (project / "var" / "store").resolve() == store
+    assert not (project / "var" / "store.updates.ru").exists()
+
+
+def test_an_update_the_journal_cannot_record_changes_nothing(run_kg, project):
+    """If the journal cannot be written, the update fails and the store stays: no change the next build would lose."""
+    store = (project / "var" / "store").resolve()
+    (project / "var" / "store.updates.ru").mkdir()  # not writable as a file
+    done = run_kg("update", NEW, cwd=project)
+    assert done.returncode != 0
+    assert (project / "var" / "store").resolve() == store
+    assert not ask(run_kg, project, IS_ORG)
+
+
+def test_the_journal_replays_escaped_literals_exactly(run_kg, project):
+    """A literal with quotes, a backslash, a newline and non-ASCII text comes back identical after a rebuild."""
+    literal = r'"He said \"ok\" \\ then\nleft: Ørsted, 東京"'  # as SPARQL writes it
+    update = f"""INSERT DATA {{ GRAPH <{G}> {{ body:test-agency a sc:SpaceAgency ;
+                 skos:prefLabel "Test Space Agency"@en ; skos:note {literal} }} }}"""
+    assert run_kg("update", update, cwd=project).returncode == 0
+    assert run_kg("build", cwd=project).returncode == 0
+    done = run_kg("query", "--format", "json", "SELECT ?n WHERE { body:test-agency skos:note ?n }", cwd=project)
+    assert [row["n"]["value"] for row in json.loads(done.stdout)["results"]["bindings"]] == ['He said "ok" \\ then\nleft: Ørsted, 東京']
 
 
 @pytest.fixture
@@ -144,6 +169,9 @@ def test_http_update_errors_name_the_problem(writable):
             assert status == 403 and b"LOAD is refused" in body
         with pytest.raises(socket.timeout):
             listener.accept()
+    status, _, body = http("POST", writable + "/sparql", NEW.encode().replace(b"Test", b"T\xffst"),
+                           {"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
+    assert status == 400 and b"not UTF-8" in body
     form = urllib.parse.urlencode({"update": NEW, "using-graph-uri": G}).encode()
     status, _, body = http("POST", writable + "/sparql", form, {"Content-Type": "application/x-www-form-urlencoded",
                                                                  "Authorization": f"Bearer {TOKEN}"})
