@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, fields, replace
 
 CANONICAL_BASE = "https://w3id.org/spacecoord/"
+ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]+$")  # a scheme, then no spaces or <>"{}|^`\
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Settings:
         except ValueError:
             raise ValueError(f"KG_QUERY_TIMEOUT must be a number of seconds above 0: {settings.query_timeout!r}") from None
         if settings.default_graph not in ("union", "asserted") and not all(
-                re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]+$", iri) for iri in settings.default_graph.split()):
+                ABSOLUTE_IRI.match(iri) for iri in settings.default_graph.split()):
             raise ValueError(f"KG_DEFAULT_GRAPH must be 'union', 'asserted' or absolute graph IRIs: "
                              f"{settings.default_graph!r}")
         if not settings.base_iri.endswith(("/", "#")):

@@ -39,22 +39,28 @@ class UpdateRefused(Exception):
     """The update cannot be applied (syntax, a derived graph, an undescribed graph); nothing was changed."""
 
 
-def journal_path(settings: Settings) -> Path:
+def _beside_store(settings: Settings, suffix: str) -> Path:
     link = Path(settings.store_dir)
-    return link.with_name(link.name + ".updates.ru")
+    return link.with_name(link.name + suffix)
+
+
+def journal_path(settings: Settings) -> Path:
+    """The journal of updates: ``<store_dir>.updates.ru``."""
+    return _beside_store(settings, ".updates.ru")
 
 
 @contextlib.contextmanager
 def turn(settings: Settings):
     """Wait for any other update or build of this store to finish; hold the store until the block ends."""
-    link = Path(settings.store_dir)
-    link.parent.mkdir(parents=True, exist_ok=True)
-    with open(link.with_name(link.name + ".lock"), "w") as f:
+    lock = _beside_store(settings, ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         yield
 
 
 def derived_graphs(settings: Settings) -> list:
+    """The graphs a build derives from the others: the default graph (their union) and graph/inferred."""
     return [ox.DefaultGraph(), graph_iri(settings.base_iri, "inferred")]
 
 
@@ -141,17 +147,22 @@ def change(settings: Settings, text: str, current: ox.Store) -> tuple[Dataset, s
     return dataset, deleted, inserted
 
 
+def data_operation(verb: str, quads) -> str:
+    """``verb`` (INSERT DATA or DELETE DATA) over ``quads``, one GRAPH block per graph, in N-Triples
+    syntax (every IRI whole, every literal escaped); empty if there are no quads."""
+    by_graph: dict = defaultdict(list)
+    for q in sorted(quads, key=str):
+        by_graph[q.graph_name].append(f"    {q.subject} {q.predicate} {q.object} .")
+    if not by_graph:
+        return ""
+    body = "\n".join(f"  GRAPH {g} {{\n" + "\n".join(lines) + "\n  }" for g, lines in by_graph.items())
+    return f"{verb} {{\n{body}\n}} ;\n"
+
+
 def journal_entry(deleted: set, inserted: set) -> str:
-    """The change as a SPARQL Update of DELETE DATA and INSERT DATA, in N-Quads-like blocks per graph."""
-    parts = [f"# applied {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"]
-    for verb, quads in (("DELETE DATA", deleted), ("INSERT DATA", inserted)):
-        if quads:
-            by_graph: dict = defaultdict(list)
-            for q in sorted(quads, key=str):
-                by_graph[q.graph_name].append(f"    {q.subject} {q.predicate} {q.object} .")
-            body = "\n".join(f"  GRAPH {g} {{\n" + "\n".join(lines) + "\n  }" for g, lines in by_graph.items())
-            parts.append(f"{verb} {{\n{body}\n}} ;")
-    return "\n".join(parts) + "\n"
+    """The change as a dated SPARQL Update of DELETE DATA and INSERT DATA."""
+    return (f"# applied {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n"
+            + data_operation("DELETE DATA", deleted) + data_operation("INSERT DATA", inserted))
 
 
 def record(settings: Settings, entry: str):

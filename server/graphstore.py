@@ -27,6 +27,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from kg.explain import parse_term
 from kg.namespaces import PREFIXES, turtle_prefixes
+from kg.update import data_operation
 
 from . import writes
 from .graph import graph
@@ -98,11 +99,12 @@ def write():
             abort(404, f"graph {name} is not in the store")
         text = f"DROP GRAPH {name}"
     else:
-        data = "\n".join(f"  {t.subject} {t.predicate} {t.object} ." for t in writes.body_triples())
-        text = (f"DROP SILENT GRAPH {name} ;\n" if request.method == "PUT" else "") + \
-            f"INSERT DATA {{ GRAPH {name} {{\n{data}\n}} }}"
+        data = data_operation("INSERT DATA", (ox.Quad(t.subject, t.predicate, t.object, name)
+                                              for t in writes.body_triples()))
+        text = (f"DROP SILENT GRAPH {name} ;\n" if request.method == "PUT" else "") + data
     message, status, headers = writes.apply(settings, text)
-    return message, 201 if not existed and request.method != "DELETE" else status, headers
+    created = not existed and graph().store.contains_named_graph(name)  # the store now open is the new one
+    return message, 201 if created else status, headers
 
 
 def serialise(store: ox.Store, name, fmt: str) -> Iterator[bytes]:

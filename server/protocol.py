@@ -6,13 +6,13 @@ names (400, 405, 413, 415) and a plain message when the request is malformed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from flask import abort, request
 
 from kg.query import services
+from kg.settings import ABSOLUTE_IRI
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
@@ -78,7 +78,7 @@ def operation(max_bytes: int) -> Operation | None:
     default = graphs.getlist("default-graph-uri" if update is None else "using-graph-uri")
     named = graphs.getlist("named-graph-uri" if update is None else "using-named-graph-uri")
     for iri in default + named:
-        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*$", iri):
+        if not ABSOLUTE_IRI.match(iri):
             abort(400, f"graph IRI {iri!r} is not an absolute IRI")
     if default or named:
         return Operation(text, update is not None, default or [], named or [])
