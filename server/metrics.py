@@ -1,8 +1,8 @@
 """Request metrics shared by all server processes: /-/stats (JSON) and /-/metrics (Prometheus).
 
 The counters live in one block of shared memory that ``kg serve`` allocates in
-the gunicorn master before it forks its workers, so every worker adds to the
-same figures and a restarted worker loses nothing.  Per route (the URL rule, so
+the gunicorn master before it forks its workers: each worker adds to its own
+row of it, a read sums the rows, and a restarted worker loses nothing.  Per route (the URL rule, so
 ``/sparql`` whatever its query string): responses by status class, and a
 latency histogram from 1 ms to 60 s (seconds from the request
 arriving to its response being ready; a streamed body is not included).  Beside
@@ -11,8 +11,8 @@ them: queries stopped at the time limit, and query processes that died.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
+import os
 import time
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)  # s; +Inf
@@ -20,17 +20,28 @@ CLASSES = ("2xx", "3xx", "4xx", "5xx")
 SLOTS = 32                                      # routes; the app has about ten
 WIDTH = len(CLASSES) + 1 + len(BUCKETS) + 1     # per route: classes, sum of seconds, buckets, +Inf
 COUNTERS = ("timeouts", "query_process_deaths")
+ROW = SLOTS * WIDTH + len(COUNTERS)             # the figures of one process
+ROWS = 65                                       # row 0 for processes that have ended, then one per process
 UNMATCHED = "(no route)"
 
 
 class Metrics:
-    """Counters in shared memory; create before forking, then ``bind`` in each process to the app's routes."""
+    """Counters in shared memory; create before forking, then ``bind`` in each process to the app's routes.
+
+    Each process writes only its own row, without a lock, so a worker killed in
+    the middle of a request can block nobody.  The lock is taken only to claim a
+    row, once per process; a row whose process has died is folded into row 0 (the
+    retired processes) before it is given to another.
+    """
 
     def __init__(self) -> None:
         context = multiprocessing.get_context("fork")
         self._lock = context.Lock()
-        self._cells = context.RawArray("d", SLOTS * WIDTH + len(COUNTERS) + 1)
+        self._owners = context.RawArray("q", ROWS)  # the process id owning each row; 0: free (row 0: retired)
+        self._cells = context.RawArray("d", ROWS * ROW + 1)
         self._cells[-1] = time.time()
+        self._row: int | None = None
+        self._pid = 0
         self.routes: list[str] = []
 
     def bind(self, routes: list[str]) -> None:
@@ -39,35 +50,49 @@ class Metrics:
 
     def observe(self, route: str | None, status: int, seconds: float) -> None:
         """Count one response of ``route`` (None: no route matched) with ``status``, ready after ``seconds``."""
+        row = self._own_row()
+        if row is None:
+            return
         slot = self.routes.index(route) if route in self.routes else len(self.routes) - 1
-        base = slot * WIDTH
+        base = row * ROW + slot * WIDTH
         bucket = next((i for i, bound in enumerate(BUCKETS) if seconds <= bound), len(BUCKETS))
-        with self._held() as held:
-            if held:
-                self._cells[base + min(max(status // 100 - 2, 0), 3)] += 1
-                self._cells[base + len(CLASSES)] += seconds
-                self._cells[base + len(CLASSES) + 1 + bucket] += 1
+        self._cells[base + min(max(status // 100 - 2, 0), 3)] += 1
+        self._cells[base + len(CLASSES)] += seconds
+        self._cells[base + len(CLASSES) + 1 + bucket] += 1
 
     def count(self, counter: str) -> None:
         """Add one to ``counter`` (one of COUNTERS)."""
-        with self._held() as held:
-            if held:
-                self._cells[SLOTS * WIDTH + COUNTERS.index(counter)] += 1
+        row = self._own_row()
+        if row is not None:
+            self._cells[row * ROW + SLOTS * WIDTH + COUNTERS.index(counter)] += 1
 
-    @contextlib.contextmanager
-    def _held(self):
-        """The lock, unless a process killed while holding it keeps it: then the figure is dropped, not the request."""
-        held = self._lock.acquire(timeout=0.5)
-        try:
-            yield held
-        finally:
-            if held:
-                self._lock.release()
+    def _own_row(self) -> int | None:
+        """This process's row, claimed on first use; None if no row can be had (the figure is dropped)."""
+        if self._pid != os.getpid():
+            self._pid, self._row = os.getpid(), None
+            if self._lock.acquire(timeout=1):
+                try:
+                    self._row = self._claim()
+                finally:
+                    self._lock.release()
+        return self._row
+
+    def _claim(self) -> int | None:
+        free = [i for i in range(1, ROWS) if self._owners[i] == 0]
+        if not free:
+            free = [i for i in range(1, ROWS) if not _alive(self._owners[i])]
+            for i in free[:1]:  # fold a dead process's figures into the retired row
+                for k in range(ROW):
+                    self._cells[k] += self._cells[i * ROW + k]
+                    self._cells[i * ROW + k] = 0
+        if not free:
+            return None
+        self._owners[free[0]] = os.getpid()
+        return free[0]
 
     def snapshot(self) -> dict:
-        """Every route's figures and the counters, read at one moment (or nearly, if the lock is lost)."""
-        with self._held():
-            cells = list(self._cells)
+        """Every route's figures and the counters, summed over all rows."""
+        cells = [sum(self._cells[r * ROW + k] for r in range(ROWS)) for k in range(ROW)]
         routes = {}
         for slot, route in enumerate(self.routes):
             row = cells[slot * WIDTH:(slot + 1) * WIDTH]
@@ -75,8 +100,18 @@ class Metrics:
             if any(by_class.values()):
                 routes[route] = {"responses": by_class, "seconds": row[len(CLASSES)],
                                  "buckets": [int(n) for n in row[len(CLASSES) + 1:]]}
-        counters = dict(zip(COUNTERS, map(int, cells[SLOTS * WIDTH:-1])))
-        return {"started": cells[-1], "routes": routes, "counters": counters}
+        counters = dict(zip(COUNTERS, map(int, cells[SLOTS * WIDTH:])))
+        return {"started": self._cells[-1], "routes": routes, "counters": counters}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def quantile(q: float, buckets: list[int]) -> float | None:
