@@ -17,9 +17,11 @@ class QueryError(Exception):
     """A malformed query; the message gives line and column within the query."""
 
 
-_NAME = r'[^\s"\'<#{}()\[\];,.]+'  # a keyword, variable, prefixed name or number, dots only inside
+# A keyword, variable, prefixed name or number, with dots only inside; a backslash escapes the next
+# character (ex:a\#b is one name, not a name and a comment).
+_NAME = r'(?:[^\s"\'<#{}()\[\];,.\\]|\\.)+'
 _TOKEN = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-                    r'|<[^<>"{}|^`\\\s]*>|#[^\n]*|' + _NAME + r'(?:\.+' + _NAME + r')*|\S')
+                    r'|<(?:[^<>"{}|^`\\\s]|\\.)*>|#[^\n]*|' + _NAME + r'(?:\.+' + _NAME + r')*|\S')
 
 
 def tokens(text: str) -> list[str]:

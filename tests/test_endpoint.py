@@ -196,7 +196,10 @@ def test_service_outside_the_allow_list_is_refused_before_any_connection(server)
                       "SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }",
                       f"SELECT * WHERE {{ BIND(1 AS ?x) .SERVICE {target} {{ ?s ?p ?o }} }}",  # glued to a dot
                       f"SELECT * WHERE {{ {{ BIND(1 AS ?x) }}SERVICE SILENT{target}{{ ?s ?p ?o }} }}",
-                      f"PREFIX x: <http://127.0.0.1:{port}/> SELECT * WHERE {{ service x:sparql {{ ?s ?p ?o }} }}"):
+                      f"PREFIX x: <http://127.0.0.1:{port}/> SELECT * WHERE {{ service x:sparql {{ ?s ?p ?o }} }}",
+                      # an escaped # in a name or an IRI is not a comment: what follows it is still seen
+                      f"SELECT * WHERE {{ ?s ?p wd:a\\#b . SERVICE {target} {{ ?s ?p ?o }} }}",
+                      f"SELECT * WHERE {{ ?s ?p <http://e/\\u0041#f> . SERVICE {target} {{ ?s ?p ?o }} }}"):
             status, _, text = http("GET", query_url(server[0], query))
             assert status == 403 and b"KG_SERVICE_ALLOW" in text, query
         with pytest.raises(socket.timeout):
