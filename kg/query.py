@@ -8,54 +8,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .namespaces import PREFIXES as PREFIX_IRIS, compact, sparql_prefixes
+from .namespaces import compact, sparql_prefixes
 
 FORMATS = ("table", "csv", "tsv", "json")
 
 
 class QueryError(Exception):
     """A malformed query; the message gives line and column within the query."""
-
-
-# A keyword, variable, prefixed name or number, with dots only inside; a backslash escapes the next
-# character (ex:a\#b is one name, not a name and a comment).
-_NAME = r'(?:[^\s"\'<#{}()\[\];,.\\]|\\.)+'
-_TOKEN = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-                    r'|<(?:[^<>"{}|^`\\\s]|\\.)*>|#[^\n]*|' + _NAME + r'(?:\.+' + _NAME + r')*|\S')
-
-
-def tokens(text: str) -> list[str]:
-    """The tokens of a query or update, without its strings and comments; punctuation (``.;,{}``)
-    is a token of its own, so ``.SERVICE`` or ``;LOAD`` show their keyword."""
-    return [t for t in _TOKEN.findall(text) if not t.startswith(("#", '"', "'"))]
-
-
-def services(query: str) -> list[str]:
-    """The endpoint of each SERVICE in ``query``, as an IRI, '?var' for a variable, or the raw token
-    when it cannot be resolved; strings and comments are skipped."""
-    tokens_ = tokens(query)
-    prefixes = dict(PREFIX_IRIS)
-    out = []
-    for i, token in enumerate(tokens_):
-        upper = token.upper()
-        if upper == "PREFIX" and i + 2 < len(tokens_) and tokens_[i + 2].startswith("<"):
-            prefixes[tokens_[i + 1].rstrip(":")] = tokens_[i + 2][1:-1]
-        if upper != "SERVICE" or i + 1 >= len(tokens_):
-            continue
-        target = tokens_[i + 2] if tokens_[i + 1].upper() == "SILENT" and i + 2 < len(tokens_) else tokens_[i + 1]
-        if target.startswith("<"):
-            out.append(target[1:-1])
-        elif ":" in target and target.split(":", 1)[0] in prefixes:
-            pfx, local = target.split(":", 1)
-            out.append(prefixes[pfx] + local)
-        else:
-            out.append(target)
-    return out
-
-
-def has_keyword(text: str, keyword: str) -> bool:
-    """Whether ``keyword`` (LOAD, FROM, ...) is a token of ``text``, outside its strings, IRIs and comments."""
-    return any(t.upper() == keyword for t in tokens(text))
 
 
 def read_query(query_or_file: str) -> str:

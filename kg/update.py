@@ -28,11 +28,12 @@ import pyoxigraph as ox
 
 from .load import Dataset, ParsedFile
 from .namespaces import PREFIXES, RDF, SC_NS, graph_iri
-from .query import has_keyword
+from .guard import may_load
 from .settings import Settings
 
 
-LOAD_REFUSED = "LOAD is refused: nothing is fetched on an update's behalf; send the data in INSERT DATA"
+LOAD_REFUSED = ("LOAD is refused: nothing is fetched on an update's behalf; send the data in INSERT DATA "
+                "(the word 'load' in a literal must be escaped: \"\\u006coad\")")
 
 
 class UpdateRefused(Exception):
@@ -119,7 +120,7 @@ def change(settings: Settings, text: str, current: ox.Store) -> tuple[Dataset, s
     Raises UpdateRefused for a syntax error, a change to a derived graph, a
     deleted blank node, or a graph with no description of its source.
     """
-    if has_keyword(text, "LOAD"):
+    if may_load(text):
         raise UpdateRefused(LOAD_REFUSED)
     work = ox.Store()
     work.bulk_extend(current)

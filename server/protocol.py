@@ -11,7 +11,8 @@ from urllib.parse import unquote_to_bytes
 
 from flask import abort, request
 
-from kg.query import services
+from kg.guard import Unclear, service_targets
+from kg.namespaces import PREFIXES
 from kg.settings import ABSOLUTE_IRI
 
 FORM = "application/x-www-form-urlencoded"
@@ -86,11 +87,12 @@ def operation(max_bytes: int) -> Operation | None:
 
 
 def check_services(query: str, allowed: set[str]) -> bool:
-    """Abort 403 if ``query`` calls a SERVICE not on the allow-list; nothing is contacted.
-
-    Returns whether it calls any SERVICE.
-    """
-    endpoints = services(query)
+    """Abort 403 if ``query`` may call a SERVICE not on the allow-list, or one these checks cannot
+    read (kg.guard); nothing is contacted.  Returns whether it calls any SERVICE."""
+    try:
+        endpoints = service_targets(query, PREFIXES)
+    except Unclear as e:
+        abort(403, f"SERVICE refused: {e} (KG_SERVICE_ALLOW)")
     for endpoint in endpoints:
         if endpoint not in allowed:
             abort(403, f"SERVICE {endpoint} is not allowed: federated queries may call only "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from kg.query import has_keyword
+from kg.guard import may_name_dataset
 
 from . import writes
 from .description import service_description
@@ -68,7 +68,7 @@ def sparql():
     formats = {"solutions": pick(SOLUTION_FORMATS, "json", fmt), "graph": pick(RDF_OFFERS, "turtle", fmt)}
     try:
         default = op.default_graph
-        if default is None and not has_keyword(op.text, "FROM"):  # a FROM is the query's own dataset
+        if default is None and not may_name_dataset(op.text):  # a FROM is the query's own dataset
             default = graph().default_graphs()
         answer = executor().run(Request(op.text, formats, default, op.named_graphs,
                                         int(settings.max_rows), int(settings.max_response_bytes), federated),

@@ -19,7 +19,7 @@ from flask import abort, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from kg.query import has_keyword
+from kg.guard import may_load
 from kg.settings import Settings
 from kg.update import LOAD_REFUSED
 
@@ -38,7 +38,7 @@ def authorize(settings: Settings) -> None:
 
 def refuse_load(text: str) -> None:
     """Abort 403 if the update LOADs a document: nothing is fetched from anywhere on this server's behalf."""
-    if has_keyword(text, "LOAD"):
+    if may_load(text):
         abort(403, f"{LOAD_REFUSED}, or PUT/POST it to /store")
 
 

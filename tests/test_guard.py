@@ -1,0 +1,80 @@
+"""The text checks that keep queries from reaching endpoints off the allow-list, and updates from LOADing.
+
+Each refused text below made pyoxigraph contact a local listener while an
+earlier, tokenizing check saw no SERVICE or LOAD (found by an adversarial review).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.guard import Unclear, may_load, may_name_dataset, service_targets
+from kg.namespaces import PREFIXES
+
+LOCAL = "http://127.0.0.1:18765/"
+WIKIDATA = "https://query.wikidata.org/sparql"
+E = "PREFIX e: <http://e/> "
+
+
+@pytest.mark.parametrize("text", [
+    E + f"SELECT * {{ ?s e:p ?o.SERVICE <{LOCAL}sparql> {{ ?z ?y ?w }} }}",                # glued to a variable
+    E + f"SELECT * {{ ?s e:n 1SERVICE <{LOCAL}sparql> {{ ?z ?y ?w }} }}",                  # glued to a number
+    E + f'SELECT * {{ ?s e:p "x"@en-US.SERVICE <{LOCAL}sparql> {{ ?z ?y ?w }} }}',         # to a language tag
+    E + f"SELECT * {{ ?s e:p ?o # hi\rSERVICE <{LOCAL}sparql> {{ ?z ?y ?w }} }}",          # a comment ended by CR
+    E + f"PREFIX : <{LOCAL}> SELECT * {{ ?s e:p ?o FILTER(?a<?b)SERVICE:sparql#>\n {{ ?z ?y ?w }} }}",  # < as less-than
+    E + f'SELECT * {{ ?s e:p ?o BIND("""x\\"""" AS ?v) SERVICE <{LOCAL}sparql> {{ ?z ?y ?w }} }}',  # escaped quote
+    E + f"SELECT * {{ ?s e:p ?o FILTER(?o != <http://e/\u00a0'''>) SERVICE <{LOCAL}sparql> {{ ?z ?y ?w }} }}",
+    E + f"SELECT * {{ ?s e:p wd:a\\#b . SERVICE <{LOCAL}sparql> {{ ?z ?y ?w }} }}",          # escaped # in a name
+    E + "SELECT * { ?s e:p ?o SERVICE ?endpoint { ?z ?y ?w } }",                      # a variable endpoint
+    E + f"SELECT * {{ ?s e:p ?o SERVICE # x\r<{LOCAL}sparql> {{ ?z ?y ?w }}\n<{WIKIDATA}> e:zz* ?k }}",
+    E + f"PREFIX w: <https://query.wikidata.org/> # x\rPREFIX w: <{LOCAL}>\nSELECT * {{ ?s e:p ?o SERVICE w:sparql {{ }} }}",
+])
+def test_a_service_the_checks_cannot_read_for_sure_is_refused(text):
+    """A SERVICE hidden from a tokenizer, or with an endpoint that cannot be resolved for sure, is refused."""
+    try:
+        targets = service_targets(text, PREFIXES)
+    except Unclear:
+        return
+    assert any(t != WIKIDATA for t in targets), targets
+
+
+@pytest.mark.parametrize("text, targets", [
+    (f"SELECT * {{ ?s ?p ?o SERVICE <{WIKIDATA}> {{ ?x ?p ?y }} }} # a comment\n", [WIKIDATA]),
+    ('PREFIX w: <https://query.wikidata.org/>\nSELECT * { ?s ?p "a\\"b" . SERVICE SILENT w:sparql { ?x ?p ?y } }',
+     [WIKIDATA]),
+    ("SELECT * { ?s ?p ?o FILTER(?o < 3) }", []),
+    ('SELECT ?l { ?s skos:prefLabel ?l FILTER REGEX(?l, "[s]ervice", "i") }', []),
+])
+def test_plain_federated_queries_are_read(text, targets):
+    """A plain SERVICE call, or none, is read as it is written."""
+    assert service_targets(text, PREFIXES) == targets
+
+
+def test_the_word_service_elsewhere_is_refused_with_a_way_out():
+    """'service' in a label is refused, and the message says how to write it instead."""
+    with pytest.raises(Unclear, match="u0073ervice"):
+        service_targets('SELECT ?s { ?s skos:prefLabel "Meteorological Service"@en }', PREFIXES)
+
+
+@pytest.mark.parametrize("text, loads", [
+    (f"LOAD <{LOCAL}x.ttl>", True),
+    (f"# x\rLOAD <{LOCAL}x.ttl>", True),
+    (f"LOADSILENT<{LOCAL}x.ttl>", True),
+    (f'INSERT DATA {{ <http://e/a> <http://e/b> """\\"""" }} ; LOAD <{LOCAL}x.ttl>', True),
+    (f"INSERT DATA {{ <http://e/a> <http://e/b> 1 }};load <{LOCAL}x.ttl>", True),
+    ('INSERT DATA { <http://e/a> <http://e/b> "a payload to download" }', False),
+])
+def test_load_is_found_wherever_it_could_be_a_keyword(text, loads):
+    """Any 'load' not inside a word counts as a LOAD; inside a word it cannot be one."""
+    assert may_load(text) is loads
+
+
+@pytest.mark.parametrize("text, named", [
+    ("SELECT * FROM <http://g> { ?s ?p ?o }", True),
+    ("SELECT *FROM <http://g> { ?s ?p ?o }", True),
+    ("SELECT * FROM NAMED <http://g> { GRAPH ?g { ?s ?p ?o } }", True),
+    ("SELECT * { ?s ?p ?o }", False),
+])
+def test_a_query_naming_its_dataset_is_recognised(text, named):
+    """A query with FROM keeps its own dataset rather than the server's default graph."""
+    assert may_name_dataset(text) is named
