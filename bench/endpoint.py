@@ -33,7 +33,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import random
 import shutil
 import statistics
 import sys
@@ -41,68 +40,18 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
-from string import Template
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from servers import VIRTUOSO_GRAPH, cpu_seconds, memory_mb, server_processes, start_kg, start_virtuoso, stop  # noqa: E402
+from workload import POOLS, QUERIES, SELECT, workload  # noqa: E402
 
 SAMPLES_PER_KIND = 3     # requests per kind whose result counts are compared across engines
 UNCOMPARED = {"describe": "DESCRIBE's answer is up to the engine (SPARQL 1.1, 16.4): Virtuoso adds the triples "
                           "with the resource as object, Oxigraph gives those with it as subject"}
 REQUESTS_PER_CLIENT = 4000
-SELECT = "application/sparql-results+json"
-GRAPH = "text/turtle"
-
-# kind -> (Accept, query template); constants come from pools(), drawn per request
-QUERIES = {
-    "lookup by label": (SELECT, """
-SELECT ?s ?type WHERE { ?s skos:prefLabel $label ; a ?type }"""),
-    "members at a date": (SELECT, """
-SELECT ?member ?label ?from ?to WHERE {
-  ?m org:organization $body ; org:member ?member ; org:memberDuring ?period .
-  ?member skos:prefLabel ?label .
-  ?period time:hasBeginning/time:inXSDgYear ?from .
-  OPTIONAL { ?period time:hasEnd/time:inXSDgYear ?to }
-  FILTER (STR(?from) <= "$year" && (!BOUND(?to) || STR(?to) >= "$year"))
-}"""),
-    "successor chain": (SELECT, """
-SELECT DISTINCT ?earlier ?label WHERE {
-  $successor (sc:renamedFrom|sc:absorbed|sc:replaces|sc:reorganisedFrom|sc:tookOverRepresentationFrom)+ ?earlier .
-  ?earlier skos:prefLabel ?label
-}"""),
-    "group by count": (SELECT, """
-SELECT ?org (COUNT(DISTINCT ?member) AS ?members) WHERE {
-  ?member sc:jurisdiction $country .
-  ?m org:member ?member ; org:organization ?org .
-} GROUP BY ?org"""),
-    "label regex": (SELECT, """
-SELECT ?s ?label WHERE { ?s a org:Organization ; skos:prefLabel ?label FILTER REGEX(?label, "^$prefix", "i") }"""),
-    "having": (SELECT, """
-SELECT ?org (COUNT(?m) AS ?n) WHERE { ?m org:organization ?org ; org:role $role }
-GROUP BY ?org HAVING (COUNT(?m) >= $threshold)"""),
-    "construct": (GRAPH, """
-CONSTRUCT { ?member org:memberOf $body ; skos:prefLabel ?label } WHERE {
-  ?m org:organization $body ; org:member ?member . ?member skos:prefLabel ?label
-}"""),
-    "describe": (GRAPH, """
-DESCRIBE $resource"""),
-}
-
-POOLS = {  # pool -> query whose first column, in SPARQL syntax, is the pool
-    "label": "SELECT DISTINCT ?x WHERE { ?s a org:Organization ; skos:prefLabel ?x }",
-    "body": "SELECT DISTINCT ?x WHERE { ?m org:organization ?x }",
-    "year": "SELECT DISTINCT ?x WHERE { ?i time:inXSDgYear ?x }",
-    "successor": "SELECT DISTINCT ?x WHERE { ?x sc:succeeds ?y }",
-    "country": "SELECT DISTINCT ?x WHERE { ?a sc:jurisdiction ?x . ?m org:member ?a }",
-    "role": "SELECT DISTINCT ?x WHERE { ?m org:organization ?o ; org:role ?x }",
-    "threshold": "SELECT (COUNT(?m) AS ?x) WHERE { ?m org:organization ?o } GROUP BY ?o",
-    "resource": "SELECT DISTINCT ?x WHERE { ?x a org:Organization }",
-}
-
-
 # --- the graphs -------------------------------------------------------------------------------
 
 def build(size: str, work: Path) -> None:
@@ -139,32 +88,6 @@ def build(size: str, work: Path) -> None:
     with open(work / "default.nt", "rb") as f:
         default_triples = sum(1 for _ in f)
     (work / "pools.json").write_text(json.dumps({"pools": pools, "asserted": asserted, "default": default_triples}))
-
-
-def regex_prefix(label: str, rng: random.Random) -> str:
-    """The start of a label's text, up to its first character that is not a letter, digit or
-    space, cut by one to three more characters (at least three left)."""
-    text = label[1:label.rindex('"')]
-    plain = next((i for i, c in enumerate(text) if not (c.isalnum() or c == " ")), len(text))
-    return text[:max(3, plain - rng.randint(1, 3))]
-
-
-def workload(pools: dict, seed: int, count: int) -> list[tuple[str, str]]:
-    """``count`` requests (kind, full query text), the kinds in turn, the constants drawn by ``seed``."""
-    from kg.namespaces import sparql_prefixes
-
-    rng = random.Random(seed)
-    header = sparql_prefixes()
-    kinds = list(QUERIES)
-    out = []
-    for n in range(count):
-        kind = kinds[n % len(kinds)]
-        values = {name: rng.choice(pool) for name, pool in pools.items() if pool}
-        values["year"] = values["year"].strip('"').split('"')[0]
-        values["threshold"] = values["threshold"].strip('"').split('"')[0]
-        values["prefix"] = regex_prefix(values["label"], rng)
-        out.append((kind, header + Template(QUERIES[kind][1]).substitute(values).strip() + "\n"))
-    return out
 
 
 # --- the measurements ---------------------------------------------------------------------------
