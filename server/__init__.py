@@ -6,9 +6,10 @@ processes can serve the same store.  Routes:
   /explain?s=S&p=P&o=O   why a triple holds (HTML or JSON)
   /resource?iri=X        what the graph says about X, each statement with its
                          graphs; inferred ones link to their explanation
-  /sparql                the SPARQL 1.1 Protocol (GET, POST); without a query, the
-                         service description, or the query page for a browser
-  /store                 the Graph Store Protocol, read side: a graph or the dataset, streamed
+  /sparql                the SPARQL 1.1 Protocol (GET, POST; updates with the update token);
+                         without a query, the service description, or the query page
+  /store                 the Graph Store Protocol: a graph or the dataset, streamed; PUT, POST
+                         and DELETE with the update token (KG_UPDATE_TOKEN)
   /-/health              200 once the store is open, 503 before it is built
   /-/stats, /-/metrics   requests, errors, timeouts and latency of all server processes
                          (JSON; Prometheus text)
