@@ -26,18 +26,18 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .guard import may_load
 from .load import Dataset, ParsedFile
 from .namespaces import PREFIXES, RDF, SC_NS, graph_iri
-from .guard import may_load
 from .settings import Settings
-
-
-LOAD_REFUSED = ("LOAD is refused: nothing is fetched on an update's behalf; send the data in INSERT DATA "
-                "(the word 'load' in a literal must be escaped: \"\\u006coad\")")
 
 
 class UpdateRefused(Exception):
     """The update cannot be applied (syntax, a derived graph, an undescribed graph); nothing was changed."""
+
+
+class LoadRefused(UpdateRefused):
+    """The update would LOAD a document (refused whatever it names)."""
 
 
 def _beside_store(settings: Settings, suffix: str) -> Path:
@@ -121,7 +121,9 @@ def change(settings: Settings, text: str, current: ox.Store) -> tuple[Dataset, s
     deleted blank node, or a graph with no description of its source.
     """
     if may_load(text):
-        raise UpdateRefused(LOAD_REFUSED)
+        raise LoadRefused("LOAD is refused: nothing is fetched on an update's behalf; send the data in "
+                          "INSERT DATA, or PUT/POST it to /store (the word 'load' in a literal must be "
+                          "escaped: \"\\u006coad\")")
     work = ox.Store()
     work.bulk_extend(current)
     try:

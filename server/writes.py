@@ -19,9 +19,11 @@ from flask import abort, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from kg.guard import may_load
+from kg.build import update
 from kg.settings import Settings
-from kg.update import LOAD_REFUSED
+from kg.store import StoreError
+from kg.update import LoadRefused, UpdateRefused
+from kg.validate import ValidationFailed, grouped
 
 from .http import kept_alive
 
@@ -34,12 +36,6 @@ def authorize(settings: Settings) -> None:
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), settings.update_token.encode()):
         raise Unauthorized("updates need the header 'Authorization: Bearer <token>' with the server's KG_UPDATE_TOKEN",
                            www_authenticate=WWWAuthenticate("bearer", {"realm": "kg"}))
-
-
-def refuse_load(text: str) -> None:
-    """Abort 403 if the update LOADs a document: nothing is fetched from anywhere on this server's behalf."""
-    if may_load(text):
-        abort(403, f"{LOAD_REFUSED}, or PUT/POST it to /store")
 
 
 def body_triples() -> list[ox.Triple]:
@@ -56,13 +52,10 @@ def body_triples() -> list[ox.Triple]:
 
 
 def _run(settings: Settings, text: str) -> tuple[int, str]:
-    from kg.build import update
-    from kg.store import StoreError
-    from kg.update import UpdateRefused
-    from kg.validate import ValidationFailed, grouped
-
     try:
         return 200, "\n".join(update(settings, text).lines()) + "\n"
+    except LoadRefused as e:  # nothing is fetched on anyone's behalf: forbidden, not malformed
+        return 403, f"{e}; nothing was changed"
     except UpdateRefused as e:
         return 400, f"{e}; nothing was changed"
     except ValidationFailed as e:
@@ -74,7 +67,6 @@ def _run(settings: Settings, text: str) -> tuple[int, str]:
 
 def apply(settings: Settings, text: str):
     """Apply the update ``text``; the response says what changed, or the error says why nothing did."""
-    refuse_load(text)
     with kept_alive(), ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         status, message = pool.submit(_run, settings, text).result()
     if status != 200:
