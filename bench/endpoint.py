@@ -21,7 +21,7 @@ seed, so no answer repeats from a cache:
 Every query is sent with its PREFIX declarations, to both servers.  It prints
 queries per second, median and p99 latency per query kind, the ratio of HTTP
 to in-process latency, the CPU the clients used (they must not be the
-bottleneck) and the memory (RSS, PSS) of each server worker and query process.
+bottleneck) and the memory (RSS, PSS) of each server worker.
 A sample of result counts is compared across the three; a mismatch is printed
 as a warning.  This is a benchmark, run by hand: no test depends on its figures.
 """

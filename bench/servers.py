@@ -50,7 +50,7 @@ def start_kg(store_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen
     process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
     wait_for(f"http://127.0.0.1:{port}/-/health", process, 60, log)
-    while len(server_processes(process.pid)) < 2 * workers:  # every worker booted, with its query process
+    while len(server_processes(process.pid)) < workers:  # every worker booted
         time.sleep(0.2)
     return process, f"http://127.0.0.1:{port}/sparql"
 
@@ -125,14 +125,8 @@ def children(pid: int) -> list[int]:
 
 
 def server_processes(master: int) -> list[tuple[str, int]]:
-    """(role, pid) of each gunicorn worker of ``master`` and of each worker's query process."""
-    out = []
-    for worker in children(master):
-        out.append(("worker", worker))
-        for child in children(worker):
-            if "spawn_main" in Path(f"/proc/{child}/cmdline").read_text(errors="replace"):
-                out.append(("  its query process", child))
-    return out
+    """(role, pid) of each gunicorn worker of ``master``: each evaluates its own queries."""
+    return [("worker", worker) for worker in children(master)]
 
 
 def memory_mb(pid: int) -> tuple[float, float]:

@@ -1,17 +1,23 @@
-"""Queries run in a child process, so that a query past its time can really be stopped.
+"""Queries run in the server process, watched; past the time limit the process answers 503 and ends.
 
-pyoxigraph cannot cancel a query, so each server process hands its queries to
-one child process that has the store open; on timeout the child is killed and
-a new one started, and the server process goes on serving.  The child also
-serialises the result, so the row and size limits are enforced where the
-solutions are read.
+pyoxigraph cannot cancel a query, but it lets go of Python's lock while it
+evaluates. So each server process evaluates its queries itself, on the store it
+has open, and a watchdog thread waits beside them: at a query's deadline the
+watchdog sends the client the 503 (the query's own thread is still inside
+pyoxigraph) and ends the process; gunicorn's master starts another, and the
+other server processes serve on meanwhile.  Watching costs a query almost
+nothing: no hand-off, no wake-up; the watchdog sleeps until the earliest
+moment a query can be late.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import logging
 import os
+import threading
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 import pyoxigraph as ox
 
@@ -19,6 +25,7 @@ from kg.namespaces import PREFIXES
 
 from . import results
 
+log = logging.getLogger("kg.server")
 
 @dataclass(frozen=True)
 class Request:
@@ -34,22 +41,10 @@ class Request:
 @dataclass(frozen=True)
 class Answer:
     status: int
-    kind: str              # "solutions", "boolean", "graph", "error", or "died" (the query process)
+    kind: str              # "solutions", "boolean", "graph" or "error"
     body: bytes = b""
     fmt: str | None = None
     message: str = ""
-
-
-class QueryTimeout(Exception):
-    """The query ran past the time limit and was stopped."""
-
-
-def _store(store_dir: str, held: dict) -> ox.Store:
-    version = os.path.realpath(store_dir)
-    if held.get("version") != version:
-        held["store"] = ox.Store.read_only(version)
-        held["version"] = version
-    return held["store"]
 
 
 def evaluate(store: ox.Store, r: Request) -> Answer:
@@ -83,62 +78,60 @@ def evaluate(store: ox.Store, r: Request) -> Answer:
     return Answer(200, kind, data, fmt)
 
 
-def _serve(conn, store_dir: str) -> None:
-    held: dict = {}
-    try:
-        _store(store_dir, held)  # opened before the first query arrives, if it is built yet
-    except OSError:
-        pass
-    while True:
-        request = conn.recv()
+class Watchdog:
+    """Ends this process, after ``on_timeout`` has answered, when a query runs past ``seconds``.
+
+    Only one query is watched at a time (a sync worker serves one request at a
+    time).  Arming and disarming set a field under an uncontended lock; the
+    thread sleeps until the armed deadline, or for ``seconds`` when none is
+    armed: no query armed later can be due before then, so it never needs waking.
+    """
+
+    def __init__(self, seconds: float, exit: Callable[[int], None] = os._exit):
+        self.seconds = seconds
+        self._exit = exit
+        self._lock = threading.Lock()
+        self._armed: tuple[float, Callable[[], None]] | None = None  # (deadline, on_timeout)
+        self._fired = False
+        self._thread: threading.Thread | None = None
+
+    def watch(self, on_timeout: Callable[[], None]) -> "_Watch":
+        """A context in which the running query is watched; ``on_timeout`` answers the client if it is late."""
+        if self._thread is None:  # started in the process that watches: threads do not survive a fork
+            self._thread = threading.Thread(target=self._run, daemon=True, name="kg-watchdog")
+            self._thread.start()
+        return _Watch(self, on_timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                armed = self._armed
+                now = time.monotonic()
+                if armed is not None and armed[0] <= now:
+                    self._fired = True
+                    break
+            time.sleep((armed[0] if armed is not None else now + self.seconds) - now)
+        log.warning("a query ran past KG_QUERY_TIMEOUT (%g s): answering 503 and ending this server process "
+                    "(pid %d); gunicorn starts another", self.seconds, os.getpid())
         try:
-            store = _store(store_dir, held)
-        except OSError as e:
-            conn.send(Answer(503, "error", message=f"the store cannot be opened: {e}"))
-            continue
-        try:
-            answer = evaluate(store, request)
-        except Exception as e:  # noqa: BLE001 -- this process must answer and live on, whatever pyoxigraph raises
-            answer = Answer(500, "error", message=f"evaluation failed: {type(e).__name__}: {e}")
-        conn.send(answer)
+            armed[1]()
+        except Exception:  # noqa: BLE001 -- the process must end all the same
+            log.exception("the late answer could not be sent")
+        finally:
+            self._exit(0)
 
 
-class Executor:
-    """One query process for one server process; started at worker boot (or on first use), replaced after a timeout."""
+class _Watch:
+    def __init__(self, dog: Watchdog, on_timeout: Callable[[], None]):
+        self.dog, self.on_timeout = dog, on_timeout
 
-    def __init__(self, store_dir: str):
-        self.store_dir = store_dir
-        self.process = None
-        self.conn = None
+    def __enter__(self) -> None:
+        with self.dog._lock:
+            self.dog._armed = (time.monotonic() + self.dog.seconds, self.on_timeout)
 
-    def start(self) -> None:
-        """Start the query process now, so the first query does not wait for it."""
-        if self.process is None or not self.process.is_alive():
-            self._start()
-
-    def _start(self) -> None:
-        context = multiprocessing.get_context("spawn")  # a fresh process: nothing of a parent's store
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, self.store_dir), daemon=True,
-                                       name="kg-query")
-        self.process.start()
-        child.close()
-
-    def run(self, request: Request, timeout: float) -> Answer:
-        """The answer to ``request``; raises QueryTimeout after ``timeout`` seconds, having killed the query."""
-        self.start()
-        self.conn.send(request)
-        if not self.conn.poll(timeout):
-            self.stop()
-            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped")
-        try:
-            return self.conn.recv()
-        except EOFError:  # the query process died (out of memory, a crash)
-            self.stop()
-            return Answer(500, "died", message="the query process died while evaluating this query")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.join()
-            self.process = None
+    def __exit__(self, *exc) -> None:
+        with self.dog._lock:
+            self.dog._armed = None
+            fired = self.dog._fired
+        if fired:  # too late: the watchdog is answering the client and ending the process
+            threading.Event().wait()

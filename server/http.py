@@ -1,21 +1,28 @@
-"""What every response gets: CORS for browsers, gzip when the client asks for it, and a place in the metrics.
+"""What every response gets: CORS for browsers, gzip when the client asks for it, a place in the metrics
+and a line in the access log.
 
 A streamed body (a generator, such as a /store download) is compressed as it
-goes, never gathered first.
+goes, never gathered first.  A response can also be sent late, from another
+thread, while the view is still busy (answer_late: a query past its time).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gzip
+import logging
 import threading
 import time
 import zlib
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from . import errors
 
 GZIP_FROM = 1024  # bytes; smaller bodies are sent as they are
+ACCESS_LOG = "%(m)s %(U)s %(s)s %(M)sms"  # gunicorn's access log: method, path, status, milliseconds
 
 
 def start() -> None:
@@ -61,6 +68,28 @@ def gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
     finally:
         if hasattr(chunks, "close"):
             chunks.close()
+
+
+def answer_late(error: HTTPException, counter: str) -> Callable[[], None]:
+    """A function that sends ``error`` as this request's response, from another thread, while the view
+    is still busy and cannot: in the shape errors.respond gives it, with what every response gets
+    (CORS, metrics), written straight to gunicorn's client socket, with a line in the access log, and
+    ``counter`` counted.  The caller ends the process after it: the view's own answer must never follow."""
+    app, environ, started = current_app._get_current_object(), request.environ, g.get("kg_started")
+
+    def send() -> None:
+        with app.request_context(environ):
+            g.kg_started = started
+            app.extensions["kg_metrics"].count(counter)
+            response = app.process_response(app.make_response(errors.respond(error)))
+            head = [f"HTTP/1.1 {response.status}", *(f"{k}: {v}" for k, v in response.get_wsgi_headers(environ)),
+                    "Connection: close", "", ""]
+            body = b"" if environ["REQUEST_METHOD"] == "HEAD" else response.get_data()
+        environ["gunicorn.socket"].sendall("\r\n".join(head).encode("latin-1") + body)
+        logging.getLogger("gunicorn.access").info(ACCESS_LOG, {
+            "m": environ["REQUEST_METHOD"], "U": environ["PATH_INFO"], "s": response.status_code,
+            "M": round(1000 * (time.perf_counter() - started)) if started else "-"})
+    return send
 
 
 @contextlib.contextmanager

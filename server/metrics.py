@@ -6,7 +6,7 @@ row of it, a read sums the rows, and a restarted worker loses nothing.  Per rout
 ``/sparql`` whatever its query string): responses by status class, and a
 latency histogram from 1 ms to 60 s (seconds from the request
 arriving to its response being ready; a streamed body is not included).  Beside
-them: queries stopped at the time limit, and query processes that died.
+them: queries stopped at the time limit (each ends its server process).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 CLASSES = ("2xx", "3xx", "4xx", "5xx")
 SLOTS = 32                                      # routes; the app has about ten
 WIDTH = len(CLASSES) + 1 + len(BUCKETS) + 1     # per route: classes, sum of seconds, buckets, +Inf
-COUNTERS = ("timeouts", "query_process_deaths")
+COUNTERS = ("timeouts",)
 ROW = SLOTS * WIDTH + len(COUNTERS)             # the figures of one process
 ROWS = 65                                       # row 0 for processes that have ended, then one per process
 UNMATCHED = "(no route)"
@@ -163,8 +163,7 @@ def prometheus(snapshot: dict) -> str:
             lines.append(f'kg_http_request_duration_seconds_bucket{{route="{label}",le="{bound}"}} {seen}')
         lines.append(f'kg_http_request_duration_seconds_sum{{route="{label}"}} {r["seconds"]:.6f}')
         lines.append(f'kg_http_request_duration_seconds_count{{route="{label}"}} {seen}')
-    helps = {"timeouts": "Queries stopped at the time limit (KG_QUERY_TIMEOUT).",
-             "query_process_deaths": "Query processes that died while evaluating a query."}
+    helps = {"timeouts": "Queries stopped at the time limit (KG_QUERY_TIMEOUT)."}
     for name, n in snapshot["counters"].items():
         lines += [f"# HELP kg_{name}_total {helps[name]}", f"# TYPE kg_{name}_total counter", f"kg_{name}_total {n}"]
     lines += ["# HELP kg_start_time_seconds When the server started, in seconds since the epoch.",

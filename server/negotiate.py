@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import abort, request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 PAGE_FORMATS = {"html": "text/html", "json": "application/json"}
 
@@ -12,11 +16,17 @@ def pick(offers: dict[str, str], default: str, name: str | None) -> str | None:
     (the ``format`` parameter) if given, else the best for Accept; None if none fits."""
     if name is not None:
         return name if name in offers else None
-    accept = request.accept_mimetypes
+    return _best(request.headers.get("Accept", ""), tuple(offers.items()), default)
+
+
+@lru_cache(maxsize=512)  # a client sends the same Accept with every request: parse it once
+def _best(header: str, offers: tuple[tuple[str, str], ...], default: str) -> str | None:
+    accept = parse_accept_header(header, MIMEAccept)
     if not accept.provided:
         return default
-    best = accept.best_match([offers[default]] + [t for n, t in offers.items() if n != default])
-    return next((n for n, t in offers.items() if t == best), None)
+    types = dict(offers)
+    best = accept.best_match([types[default]] + [t for n, t in offers if n != default])
+    return next((n for n, t in offers if t == best), None)
 
 
 def choose(offers: dict[str, str], default: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from flask import abort, request
+from werkzeug.datastructures import MultiDict
 
 from kg.guard import Unclear, service_targets
 from kg.namespaces import PREFIXES
@@ -28,6 +29,7 @@ class Operation:
     is_update: bool
     default_graph: list[str] | None
     named_graphs: list[str] | None
+    format: str | None = None  # the 'format' parameter, from the URL or the form
 
 
 def _one(values: list[str], name: str) -> str | None:
@@ -36,37 +38,57 @@ def _one(values: list[str], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _utf8(where: str, data: bytes) -> None:
+def parameters(raw: bytes, where: str) -> MultiDict:
+    """The name=value pairs of a URL query string or a form body, percent-decoded once and read as
+    UTF-8 strictly: text that is not UTF-8 is refused (400, naming the byte), not stored with
+    replacement characters."""
+    params = MultiDict()
+    for pair in raw.split(b"&"):
+        if pair:
+            name, _, value = pair.partition(b"=")
+            try:
+                params.add(unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8"),
+                           unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8"))
+            except UnicodeDecodeError:
+                _not_utf8(unquote_to_bytes(raw.replace(b"+", b" ")), where)
+    return params
+
+
+def _not_utf8(data: bytes, where: str):
+    """Abort 400, naming the first byte of ``data`` that is not UTF-8."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as e:
         abort(400, f"{where} is not UTF-8: byte {e.start} is {data[e.start:e.start + 1]!r}; "
                    f"send the text in UTF-8 (percent-encoded in a URL or a form)")
+    raise AssertionError("_not_utf8 called on UTF-8")
 
 
 def operation(max_bytes: int) -> Operation | None:
     """The query or update of this request, or None when there is none (a GET for the service description)."""
     ctype = (request.mimetype or "").lower()
-    _utf8("the URL's query string", unquote_to_bytes(request.query_string.replace(b"+", b" ")))
+    args = parameters(request.query_string, "the URL's query string")
     if request.method == "POST" and ctype == FORM:
-        _utf8("the form", unquote_to_bytes(request.get_data().replace(b"+", b" ")))
-        query, update = _one(request.form.getlist("query"), "query"), _one(request.form.getlist("update"), "update")
-        graphs = request.form
+        form = parameters(request.get_data(), "the form")
+        query, update = _one(form.getlist("query"), "query"), _one(form.getlist("update"), "update")
+        graphs = form
     elif request.method == "POST" and ctype in (QUERY_BODY, UPDATE_BODY):
-        if "query" in request.args or "update" in request.args:
+        if "query" in args or "update" in args:
             abort(400, f"with Content-Type {ctype} the operation is the body, not a 'query' or 'update' parameter")
         body = request.get_data(cache=False)
-        _utf8("the body", body)
-        text = body.decode("utf-8")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            _not_utf8(body, "the body")
         query, update = (text, None) if ctype == QUERY_BODY else (None, text)
-        graphs = request.args
+        form, graphs = MultiDict(), args
     elif request.method == "POST":
         abort(415, f"Content-Type {ctype or '(none)'} is not one of {FORM}, {QUERY_BODY}, {UPDATE_BODY}")
     else:
-        query, update = _one(request.args.getlist("query"), "query"), request.args.get("update")
+        query, update = _one(args.getlist("query"), "query"), args.get("update")
         if update is not None:
             abort(400, "an update must be sent by POST")
-        graphs = request.args
+        form, graphs = MultiDict(), args
     if query is not None and update is not None:
         abort(400, "a request carries a query or an update, not both")
     text = query if query is not None else update
@@ -74,16 +96,18 @@ def operation(max_bytes: int) -> Operation | None:
         if request.method == "POST":
             abort(400, "no 'query' or 'update' in the request")
         return None
-    if len(text.encode("utf-8")) > max_bytes:
-        abort(413, f"the query is {len(text.encode('utf-8'))} bytes, more than the limit of {max_bytes} (KG_MAX_QUERY_BYTES)")
+    size = len(text.encode("utf-8"))
+    if size > max_bytes:
+        abort(413, f"the query is {size} bytes, more than the limit of {max_bytes} (KG_MAX_QUERY_BYTES)")
     default = graphs.getlist("default-graph-uri" if update is None else "using-graph-uri")
     named = graphs.getlist("named-graph-uri" if update is None else "using-named-graph-uri")
     for iri in default + named:
         if not ABSOLUTE_IRI.match(iri):
             abort(400, f"graph IRI {iri!r} is not an absolute IRI")
+    fmt = args.get("format", form.get("format"))
     if default or named:
-        return Operation(text, update is not None, default or [], named or [])
-    return Operation(text, update is not None, None, None)
+        return Operation(text, update is not None, default or [], named or [], fmt)
+    return Operation(text, update is not None, None, None, fmt)
 
 
 def check_services(query: str, allowed: set[str]) -> bool:

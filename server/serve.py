@@ -7,11 +7,12 @@ import time
 from gunicorn.app.base import BaseApplication
 
 from kg.settings import Settings
+from kg.store import StoreError
 
-from . import create_app, sparql
+from . import create_app
+from .executor import Watchdog
+from .http import ACCESS_LOG
 from .metrics import Metrics
-
-ACCESS_LOG = '%(m)s %(U)s %(s)s %(M)sms'  # method, path, status, milliseconds
 
 
 class _Server(BaseApplication):
@@ -40,7 +41,11 @@ class _Server(BaseApplication):
     def load(self):  # in each worker, after the fork
         app = create_app(self.settings, self.metrics)
         app.extensions["kg_heartbeat"] = heartbeat(self.worker)
-        sparql.executor(app).start()  # the first query does not wait for a process to start
+        app.extensions["kg_watchdog"] = Watchdog(float(self.settings.query_timeout))
+        try:
+            app.extensions["kg"].store  # opened now, so the first query does not wait for it
+        except StoreError:
+            pass  # not built yet: /-/health says 503 until it is
         return app
 
 

@@ -1,19 +1,22 @@
 """The SPARQL endpoint: /sparql, by the SPARQL 1.1 Protocol.
 
-Views read the request (protocol.py), negotiate the format, hand the query to
-this process's query process (executor.py) and send back what it wrote.
+Views read the request (protocol.py), negotiate the format, evaluate the query
+under this process's watchdog (executor.py) and send back what it wrote.
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from werkzeug.exceptions import ServiceUnavailable
 
 from kg.guard import may_name_dataset
 
-from . import writes
+from . import http, writes
 from .description import service_description
 from .examples import examples
-from .executor import Executor, QueryTimeout, Request
+from .executor import Request, evaluate
 from .graph import graph
 from .negotiate import is_browser, not_acceptable, pick
 from .protocol import check_services, operation
@@ -21,14 +24,6 @@ from .results import DATASET_FORMATS, GRAPH_FORMATS, SOLUTION_FORMATS
 
 bp = Blueprint("sparql", __name__)
 RDF_OFFERS = GRAPH_FORMATS | DATASET_FORMATS
-
-
-def executor(app=None) -> Executor:
-    """The query process of this server process (of ``app``, or of the current app)."""
-    ext = (app or current_app).extensions
-    if "kg_executor" not in ext:
-        ext["kg_executor"] = Executor(ext["kg"].settings.store_dir)
-    return ext["kg_executor"]
 
 
 def query_page():
@@ -62,25 +57,31 @@ def sparql():
         if op.default_graph is not None:
             abort(400, "using-graph-uri and using-named-graph-uri are not supported; write USING in the update")
         return writes.apply(settings, op.text)
-    fmt = request.values.get("format")
+    fmt = op.format
     if fmt is not None and fmt not in SOLUTION_FORMATS and fmt not in RDF_OFFERS:
         abort(400, f"parameter 'format': {fmt!r} is not one of: {', '.join(SOLUTION_FORMATS | RDF_OFFERS)}")
     formats = {"solutions": pick(SOLUTION_FORMATS, "json", fmt), "graph": pick(RDF_OFFERS, "turtle", fmt)}
-    try:
-        default = op.default_graph
-        if default is None and not may_name_dataset(op.text):  # a FROM is the query's own dataset
-            default = graph().default_graphs()
-        answer = executor().run(Request(op.text, formats, default, op.named_graphs,
-                                        int(settings.max_rows), int(settings.max_response_bytes), federated),
-                                float(settings.query_timeout))
-    except QueryTimeout as e:
-        current_app.extensions["kg_metrics"].count("timeouts")
-        abort(503, str(e))
-    if answer.kind == "died":
-        current_app.extensions["kg_metrics"].count("query_process_deaths")
+    default = op.default_graph
+    if default is None and not may_name_dataset(op.text):  # a FROM is the query's own dataset
+        default = graph().default_graphs()
+    with watched():
+        answer = evaluate(graph().store, Request(op.text, formats, default, op.named_graphs,
+                                                 int(settings.max_rows), int(settings.max_response_bytes), federated))
     if answer.status == 406:
         not_acceptable(RDF_OFFERS if answer.kind == "graph" else SOLUTION_FORMATS)
     if answer.status != 200:
         abort(answer.status, answer.message)
     offers = RDF_OFFERS if answer.kind == "graph" else SOLUTION_FORMATS
     return respond(answer.body, offers[answer.fmt])
+
+
+def watched():
+    """The context a query runs in: under kg serve, watched for KG_QUERY_TIMEOUT; past it the client
+    gets 503 and this server process ends (see executor.py).  The bare app (tests, `flask run`) has
+    no watchdog: its queries run to the end."""
+    watchdog = current_app.extensions.get("kg_watchdog")
+    if watchdog is None:
+        return nullcontext()
+    late = http.answer_late(ServiceUnavailable(f"the query ran longer than {watchdog.seconds:g} s and was "
+                                               f"stopped (KG_QUERY_TIMEOUT)"), counter="timeouts")
+    return watchdog.watch(late)

@@ -7,6 +7,7 @@ import gzip
 import html
 import io
 import json
+import re
 import shutil
 import socket
 import threading
@@ -15,6 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -254,13 +256,13 @@ def federating_server(tmp_path_factory, server):
     project = tmp_path_factory.mktemp("federating")
     shutil.copytree(server[1] / "var", project / "var", symlinks=True)
     for url in start_server(project, service_allow=f"{base}/sparql {base}/moved {base}/html"):
-        yield url, base
+        yield url, base, project
     remote.shutdown()
 
 
 def test_service_on_the_allow_list_is_called(federating_server):
     """A SERVICE to an allowed endpoint is evaluated there and joined with the local graph."""
-    url, remote = federating_server
+    url, remote, _ = federating_server
     query = f"""SELECT ?label WHERE {{ SERVICE <{remote}/sparql> {{ ?item ?p ?o }}
                                        ?agency skos:exactMatch ?item ; skos:prefLabel ?label }}"""
     status, _, body = http("GET", query_url(url, query))
@@ -271,18 +273,40 @@ def test_service_on_the_allow_list_is_called(federating_server):
 
 def test_an_allowed_endpoint_cannot_redirect_the_server_elsewhere(federating_server):
     """An allowed endpoint that redirects is not followed: the query fails with 502 and the target is never reached."""
-    url, remote = federating_server
+    url, remote, _ = federating_server
     status, _, body = http("GET", query_url(url, f"SELECT * WHERE {{ SERVICE <{remote}/moved> {{ ?s ?p ?o }} }}"))
     assert status == 502 and b"redirect" in body
     assert _Remote.reached == []
 
 
-def test_a_bad_answer_from_an_allowed_endpoint_is_a_502_and_the_query_process_lives_on(federating_server):
-    """An allowed endpoint answering something that is not SPARQL results gives 502; no query process dies."""
-    url, remote = federating_server
+def test_a_bad_answer_from_an_allowed_endpoint_is_a_502_and_the_server_process_lives_on(federating_server):
+    """An allowed endpoint answering something that is not SPARQL results gives 502; no server process ends."""
+    url, remote, project = federating_server
+    before = worker_pids(project)
     status, _, body = http("GET", query_url(url, f"SELECT * WHERE {{ SERVICE <{remote}/html> {{ ?s ?p ?o }} }}"))
     assert status == 502 and b"SERVICE call failed" in body
-    assert json.loads(http("GET", url + "/-/stats")[2])["query_process_deaths"] == 0
+    assert worker_pids(project) == before and before
+
+
+def running_workers(project, n: int) -> set[int]:
+    """The pids of the ``n`` running workers of the server in ``project``, once they have booted (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while len(worker_pids(project)) < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return worker_pids(project)
+
+
+def worker_pids(project) -> set[int]:
+    """The gunicorn workers of the server in ``project`` that are running (from its log; not zombies)."""
+    pids = set()
+    for pid in map(int, re.findall(r"Booting worker with pid: (\d+)", (project / "server.log").read_text())):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            continue
+        if state != "Z":
+            pids.add(pid)
+    return pids
 
 
 def test_service_description_lists_the_graphs_with_void_counts(server):
@@ -340,32 +364,47 @@ def test_head_gzip_and_cors(server):
 
 
 @pytest.fixture(scope="module")
-def strict_server(tmp_path_factory, server):
-    """A second server on the same project with a 2 s timeout, 5 rows and 2,000-byte queries at most."""
-    _, built = server
+def strict_project(tmp_path_factory, server):
+    """A copy of the served project's store, for the strict server."""
     project = tmp_path_factory.mktemp("strict")
-    shutil.copytree(built / "var", project / "var", symlinks=True)
-    for url in start_server(project, query_timeout=2, max_rows=5, max_query_bytes=2000, workers=2):
+    shutil.copytree(server[1] / "var", project / "var", symlinks=True)
+    return project
+
+
+@pytest.fixture(scope="module")
+def strict_server(strict_project):
+    """A second server on the same project with a 2 s timeout, 5 rows and 2,000-byte queries at most."""
+    for url in start_server(strict_project, query_timeout=2, max_rows=5, max_query_bytes=2000, workers=2):
         yield url
 
 
-def test_slow_query_is_stopped_with_503_while_others_are_served(strict_server):
-    """A query past the timeout is stopped and answered 503; a quick query from another client is answered meanwhile."""
+def test_slow_query_is_stopped_with_503_while_others_are_served(strict_server, strict_project):
+    """A query past the timeout is answered 503 at the limit, in the shape the client asked for, and its
+    server process is replaced; a quick query from another client is answered meanwhile."""
     slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    workers = running_workers(strict_project, 2)
     answers = {}
-    thread = threading.Thread(target=lambda: answers.update(slow=http("GET", query_url(strict_server, slow))))
+    thread = threading.Thread(target=lambda: answers.update(slow=http(
+        "GET", query_url(strict_server, slow), headers={"Accept": "application/json", "Origin": "https://a.org"})))
     started = time.monotonic()
     thread.start()
     time.sleep(0.3)
     quick = http("GET", query_url(strict_server, "ASK { body:nasa a sc:SpaceAgency }"))
     quick_done = time.monotonic() - started
     thread.join()
-    status, _, body = answers["slow"]
-    assert status == 503 and b"longer than 2 s" in body
+    slow_done = time.monotonic() - started
+    status, headers, body = answers["slow"]
+    assert status == 503 and 2 <= slow_done < 3.5 and headers["Access-Control-Allow-Origin"] == "*"
+    assert json.loads(body) == {"status": 503, "error": "Service Unavailable",
+                                "message": "the query ran longer than 2 s and was stopped (KG_QUERY_TIMEOUT)"}
     assert quick[0] == 200 and quick_done < 2
-    assert http("GET", query_url(strict_server, "ASK { ?s ?p ?o }"))[0] == 200  # the worker goes on
+    assert http("GET", query_url(strict_server, "ASK { ?s ?p ?o }"))[0] == 200  # served on
     stats = json.loads(http("GET", strict_server + "/-/stats")[2])
     assert stats["timeouts"] == 1 and stats["routes"]["/sparql"]["responses"]["5xx"] == 1
+    log = (strict_project / "server.log").read_text()
+    assert "GET /sparql 503 " in log and "ran past KG_QUERY_TIMEOUT" in log
+    after = running_workers(strict_project, 2)  # gunicorn's master replaces the process the query ended
+    assert len(after) == 2 and len(after & workers) == 1
 
 
 @pytest.mark.parametrize("query, status, message", [
