@@ -32,6 +32,14 @@ _PREFIX = re.compile(r"prefix", re.IGNORECASE)
 _PREFIX_DECL = re.compile(r"prefix[ \t\r\n]+([A-Za-z][A-Za-z0-9_-]*)?:[ \t\r\n]*" + IRI, re.IGNORECASE)
 _LOAD = re.compile(r"(?<![A-Za-z0-9_])load", re.IGNORECASE)
 _FROM = re.compile(r"(?<![A-Za-z0-9_])from", re.IGNORECASE)
+PLAIN_LETTERS = "acdeflmnoprtv"  # letters re.IGNORECASE equates only with their capitals (not i, k, s: ı, İ, K, ſ)
+
+
+def _may_contain(text: str, letters: str) -> bool:
+    """False only if no case-insensitive regex match of a word holding ``letters`` (all PLAIN_LETTERS)
+    can be in ``text``: such a match has them in either case, side by side, and lowered they are
+    ``letters``.  A quick test (1 us) before the regex (15 us on a query with its prefixes)."""
+    return letters in text.lower()
 
 
 class Unclear(Exception):
@@ -45,6 +53,8 @@ def service_targets(text: str, predeclared: dict[str, str]) -> list[str]:
     endpoint cannot be resolved without doubt.
     """
     targets = []
+    if not _may_contain(text, "erv"):
+        return targets
     for found in _SERVICE.finditer(text):
         call = _SERVICE_CALL.match(text, found.start())
         if call is None:
@@ -76,9 +86,9 @@ def _resolve(text: str, prefix: str, local: str, predeclared: dict[str, str], at
 
 def may_load(text: str) -> bool:
     """Whether an update text may contain LOAD."""
-    return _LOAD.search(text) is not None
+    return _may_contain(text, "load") and _LOAD.search(text) is not None
 
 
 def may_name_dataset(text: str) -> bool:
     """Whether a query text may have FROM or FROM NAMED."""
-    return _FROM.search(text) is not None
+    return _may_contain(text, "from") and _FROM.search(text) is not None

@@ -6,8 +6,12 @@ earlier, tokenizing check saw no SERVICE or LOAD (found by an adversarial review
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
+from kg import guard
 from kg.guard import Unclear, may_load, may_name_dataset, service_targets
 from kg.namespaces import PREFIXES
 
@@ -78,3 +82,14 @@ def test_load_is_found_wherever_it_could_be_a_keyword(text, loads):
 def test_a_query_naming_its_dataset_is_recognised(text, named):
     """A query with FROM keeps its own dataset rather than the server's default graph."""
     assert may_name_dataset(text) is named
+
+
+def test_the_quick_letter_test_cannot_miss_a_keyword():
+    """Each letter the quick test before a keyword regex relies on is matched by re.IGNORECASE only in
+    its two cases, over all of Unicode; and the words it is used for are made of such letters."""
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    for letter in guard.PLAIN_LETTERS:
+        assert set(re.findall(letter, everything, re.IGNORECASE)) == {letter, letter.upper()}
+    assert set("erv" + "from" + "load") <= set(guard.PLAIN_LETTERS)
+    assert guard.service_targets("SeRvIcE <http://a/> {}", {}) == ["http://a/"]
+    assert guard.may_name_dataset("SELECT * FrOm <x> {}") and guard.may_load("lOaD <x>")
