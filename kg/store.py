@@ -63,6 +63,15 @@ def _prune(versions: Path, keep: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def current_version(store_dir: str | Path) -> str:
+    """What names the version ``store_dir`` points at now, read with one system call: the link's
+    target (a build replaces the link); ``store_dir`` itself if it is not a link."""
+    try:
+        return os.readlink(store_dir)
+    except OSError:
+        return str(store_dir)
+
+
 def open_read_only(store_dir: str | Path) -> ox.Store:
     """Open the built store for reading; several processes may do so at once."""
     path = Path(store_dir)

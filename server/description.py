@@ -7,10 +7,9 @@ formats (TriG, N-Quads) as ``void:feature``s.
 
 from __future__ import annotations
 
-import os
-
 import pyoxigraph as ox
 
+from kg import store as store_
 from kg.namespaces import PREFIXES
 
 from .graph import Graph
@@ -31,7 +30,7 @@ _counts: dict[str, tuple[int, dict[str, int]]] = {}
 
 def _sizes(g: Graph) -> tuple[int, dict[str, int]]:
     """Triples in the default graph and in each named graph, computed once per store version."""
-    version = os.path.realpath(g.settings.store_dir)
+    version = store_.current_version(g.settings.store_dir)
     if version not in _counts:
         store = g.store
         default = int(next(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))["n"].value)

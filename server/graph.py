@@ -3,8 +3,6 @@ opened anew when ``kg build`` has swapped in another version."""
 
 from __future__ import annotations
 
-import os
-
 import pyoxigraph as ox
 from flask import current_app
 
@@ -26,9 +24,9 @@ class Graph:
     @property
     def store(self) -> ox.Store:
         """The current version of the store, read-only; raises kg.store.StoreError while none is built."""
-        version = os.path.realpath(self.settings.store_dir)
+        version = store_.current_version(self.settings.store_dir)  # per request: one readlink
         if self._store is None or version != self._version:
-            self._store = store_.open_read_only(version)
+            self._store = store_.open_read_only(self.settings.store_dir)
             self._version = version
             self._default = None
         return self._store

@@ -43,15 +43,16 @@ def finish(response: Response) -> Response:
 
 def compressed(response: Response) -> Response:
     """``response`` gzipped if the client accepts it and the body is streamed or large enough."""
-    if ("gzip" not in request.accept_encodings or response.direct_passthrough
-            or "Content-Encoding" in response.headers):
+    if response.direct_passthrough or "Content-Encoding" in response.headers:
+        return response
+    if not response.is_streamed and (response.content_length or 0) < GZIP_FROM:
+        return response  # most answers: decided before the Accept-Encoding header is read
+    if "gzip" not in request.accept_encodings:
         return response
     if response.is_streamed:
         response.response = gzip_stream(response.response)
-    elif response.content_length and response.content_length >= GZIP_FROM:
-        response.set_data(gzip.compress(response.get_data(), compresslevel=5))
     else:
-        return response
+        response.set_data(gzip.compress(response.get_data(), compresslevel=5))
     response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     return response

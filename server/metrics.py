@@ -11,6 +11,7 @@ them: queries stopped at the time limit (each ends its server process).
 
 from __future__ import annotations
 
+import bisect
 import multiprocessing
 import os
 import time
@@ -43,19 +44,21 @@ class Metrics:
         self._row: int | None = None
         self._pid = 0
         self.routes: list[str] = []
+        self._slots: dict[str, int] = {}
 
     def bind(self, routes: list[str]) -> None:
         """Give each of ``routes`` a slot; every process binds the same list, so the slots agree."""
         self.routes = sorted(set(routes))[:SLOTS - 1] + [UNMATCHED]
+        self._slots = {route: slot for slot, route in enumerate(self.routes)}
 
     def observe(self, route: str | None, status: int, seconds: float) -> None:
         """Count one response of ``route`` (None: no route matched) with ``status``, ready after ``seconds``."""
         row = self._own_row()
         if row is None:
             return
-        slot = self.routes.index(route) if route in self.routes else len(self.routes) - 1
+        slot = self._slots.get(route, len(self.routes) - 1)
         base = row * ROW + slot * WIDTH
-        bucket = next((i for i, bound in enumerate(BUCKETS) if seconds <= bound), len(BUCKETS))
+        bucket = bisect.bisect_left(BUCKETS, seconds)  # the first bound >= seconds; len(BUCKETS): +Inf
         self._cells[base + min(max(status // 100 - 2, 0), 3)] += 1
         self._cells[base + len(CLASSES)] += seconds
         self._cells[base + len(CLASSES) + 1 + bucket] += 1
