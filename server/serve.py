@@ -13,6 +13,7 @@ from . import create_app
 from .executor import Watchdog
 from .http import ACCESS_LOG
 from .metrics import Metrics
+from .worker import Worker
 
 
 class _Server(BaseApplication):
@@ -27,6 +28,7 @@ class _Server(BaseApplication):
         for name, value in {"bind": f"{s.host}:{s.port}", "workers": int(s.workers),
                             "accesslog": "-", "access_log_format": ACCESS_LOG,
                             "proc_name": "kg-serve", "post_fork": self.post_fork,
+                            "worker_class": Worker,  # gunicorn's sync worker, woken alone per connection
                             # a worker waiting on a query is silent; gunicorn must not kill it before the query
                             # times out (updates and downloads, longer, send heartbeats: see heartbeat())
                             "timeout": int(float(s.query_timeout)) + 30,

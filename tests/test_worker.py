@@ -1,0 +1,46 @@
+"""The server's gunicorn worker: a connection wakes one idle worker, not all of them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+
+import pytest
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+from gunicorn.workers.sync import SyncWorker
+
+from server.worker import Worker
+
+
+def waiting(kind, listener):
+    cfg = Config()
+    worker = kind(0, os.getpid(), [listener], None, 30, cfg, Logger(cfg))
+    worker.PIPE = os.pipe()  # these two are made by gunicorn when the worker starts
+    worker.wait_fds = [listener, worker.PIPE[0]]
+    if kind is Worker:
+        worker.wait_alone()
+    return worker
+
+
+@pytest.mark.parametrize("kind, woken", [(Worker, [0, 1]), (SyncWorker, [1, 1])])
+def test_a_connection_wakes_one_idle_worker(kind, woken):
+    """Two idle workers wait on one listening socket; a connection wakes one of ours (gunicorn's sync
+    workers: both, and one finds nothing to accept)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    workers = [waiting(kind, listener) for _ in range(2)]
+    ready: list = [None, None]
+    threads = [threading.Thread(target=lambda i=i: ready.__setitem__(i, workers[i].wait(1.5))) for i in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)  # both are waiting
+    with socket.create_connection(listener.getsockname()):
+        for t in threads:
+            t.join()
+    assert sorted(len(r or []) for r in ready) == woken
+    for w in workers:
+        w.tmp.close()
+    listener.close()
