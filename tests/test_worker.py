@@ -1,4 +1,4 @@
-"""The server's gunicorn worker: a connection wakes one idle worker, not all of them."""
+"""The server process: a connection wakes one idle gunicorn worker, not all; a late query is answered and ends it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from gunicorn.config import Config
 from gunicorn.glogging import Logger
 from gunicorn.workers.sync import SyncWorker
 
+from server.executor import Watchdog
 from server.worker import Worker
 
 
@@ -44,3 +45,25 @@ def test_a_connection_wakes_one_idle_worker(kind, woken):
     for w in workers:
         w.tmp.close()
     listener.close()
+
+
+def test_the_watchdog_times_each_query_from_its_own_start():
+    """Many quick queries in a row, together longer than the limit, each under it: the watchdog never fires."""
+    fired = []
+    dog = Watchdog(0.05, exit=fired.append)
+    started = time.monotonic()
+    while time.monotonic() - started < 0.3:
+        with dog.watch(lambda: fired.append("answered")):
+            time.sleep(0.005)
+    time.sleep(0.1)  # past the last query's deadline, disarmed
+    assert fired == []
+
+
+def test_the_watchdog_answers_a_late_query_then_ends_the_process():
+    """A query past the limit gets the late answer, and then the process is ended (here: recorded)."""
+    ended = threading.Event()
+    calls = []
+    dog = Watchdog(0.05, exit=lambda code: (calls.append(("exit", code)), ended.set()))
+    entered = threading.Thread(target=lambda: dog.watch(lambda: calls.append("answered")).__enter__(), daemon=True)
+    entered.start()  # a query that never ends
+    assert ended.wait(5) and calls == ["answered", ("exit", 0)]
