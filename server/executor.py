@@ -27,6 +27,7 @@ from . import results
 
 log = logging.getLogger("kg.server")
 
+
 @dataclass(frozen=True)
 class Request:
     query: str

@@ -76,18 +76,41 @@ def _not_utf8(data: bytes, where: str):
     raise AssertionError("_not_utf8 called on UTF-8")
 
 
+def _body(max_bytes: int) -> bytes:
+    """The request body, read only as far as a query of ``max_bytes`` bytes can need (each byte
+    percent-encoded, and room for the other parameters): a larger body is refused (413) unread."""
+    limit = 3 * max_bytes + 65536
+    if (request.content_length or 0) > limit:
+        _too_large(request.content_length, limit, max_bytes)
+    chunks, size = [], 0
+    while size <= limit:  # a read may return less than asked (a chunked body, a slow client)
+        chunk = request.stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        _too_large(None, limit, max_bytes)
+    return b"".join(chunks)
+
+
+def _too_large(length: int | None, limit: int, max_bytes: int):
+    abort(413, f"the request body is {f'{length} bytes' if length else 'longer'}, more than the {limit} bytes "
+               f"that a query of at most {max_bytes} bytes (KG_MAX_QUERY_BYTES) can need")
+
+
 def operation(max_bytes: int) -> Operation | None:
     """The query or update of this request, or None when there is none (a GET for the service description)."""
     ctype = (request.mimetype or "").lower()
     args = parameters(request.query_string, "the URL's query string")
     if request.method == "POST" and ctype == FORM:
-        form = parameters(request.get_data(), "the form")
+        form = parameters(_body(max_bytes), "the form")
         query, update = _one(form.getlist("query"), "query"), _one(form.getlist("update"), "update")
         graphs = form
     elif request.method == "POST" and ctype in (QUERY_BODY, UPDATE_BODY):
         if "query" in args or "update" in args:
             abort(400, f"with Content-Type {ctype} the operation is the body, not a 'query' or 'update' parameter")
-        body = request.get_data(cache=False)
+        body = _body(max_bytes)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:

@@ -419,6 +419,24 @@ def test_limits_give_clear_errors(strict_server, query, status, message):
     assert got == status and message in body
 
 
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_larger_than_any_query_is_refused_unread(strict_server, chunked):
+    """A form body longer than a query of KG_MAX_QUERY_BYTES can need, percent-encoded, is a 413 naming
+    the setting, read no further: a Content-Length of 10 MB is refused before its bytes come, a chunked
+    body once 3 x 2,000 + 64 KB are read; the server serves on."""
+    host, port = strict_server.removeprefix("http://").split(":")
+    head = b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    body = b"query=" + b"%41" * 30_000
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        if chunked:
+            s.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+        else:
+            s.sendall(head + b"Content-Length: 10000000\r\n\r\n" + body[:1000])  # the rest never comes
+        answer = s.makefile("rb").read()
+    assert answer.startswith(b"HTTP/1.1 413") and b"the request body is" in answer and b"KG_MAX_QUERY_BYTES" in answer
+    assert http("GET", query_url(strict_server, "ASK {}"))[0] == 200
+
+
 def test_stats_count_every_worker_s_requests_errors_and_latency(server):
     """/-/stats sums the requests of all server processes by route and status class, with latency quantiles."""
     def sparql_figures():
