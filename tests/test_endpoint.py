@@ -212,7 +212,7 @@ def test_service_outside_the_allow_list_is_refused_before_any_connection(server)
 
 class _Remote(BaseHTTPRequestHandler):
     """A local stand-in for a remote SPARQL endpoint: /sparql answers one Wikidata-shaped row, /moved
-    redirects to /internal, which records that it was reached."""
+    redirects to /internal, which records that it was reached; /slow answers after 8 s."""
 
     reached: list = []
 
@@ -224,6 +224,8 @@ class _Remote(BaseHTTPRequestHandler):
             return
         if self.path.startswith("/internal"):
             _Remote.reached.append(self.path)
+        if self.path.startswith("/slow"):
+            time.sleep(8)
         if self.path.startswith("/html"):  # not a SPARQL result
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -255,7 +257,8 @@ def federating_server(tmp_path_factory, server):
     base = f"http://127.0.0.1:{remote.server_port}"
     project = tmp_path_factory.mktemp("federating")
     shutil.copytree(server[1] / "var", project / "var", symlinks=True)
-    for url in start_server(project, service_allow=f"{base}/sparql {base}/moved {base}/html"):
+    for url in start_server(project, service_allow=f"{base}/sparql {base}/moved {base}/html {base}/slow",
+                            query_timeout=3):
         yield url, base, project
     remote.shutdown()
 
@@ -294,6 +297,16 @@ def running_workers(project, n: int) -> set[int]:
     while len(worker_pids(project)) < n and time.monotonic() < deadline:
         time.sleep(0.1)
     return worker_pids(project)
+
+
+def test_a_query_waiting_on_a_slow_endpoint_is_stopped_at_the_time_limit(federating_server):
+    """A SERVICE call that does not answer is stopped like any query: 503 at KG_QUERY_TIMEOUT (3 s here),
+    not when the remote answers (8 s); the server serves on."""
+    url, remote, project = federating_server
+    started = time.monotonic()
+    status, _, body = http("GET", query_url(url, f"SELECT * WHERE {{ SERVICE <{remote}/slow> {{ ?s ?p ?o }} }}"))
+    assert status == 503 and b"longer than 3 s" in body and 3 <= time.monotonic() - started < 6
+    assert http("GET", query_url(url, "ASK { ?s ?p ?o }"))[0] == 200
 
 
 def worker_pids(project) -> set[int]:
