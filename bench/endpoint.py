@@ -36,7 +36,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -45,7 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from servers import VIRTUOSO_GRAPH, cpu_seconds, memory_mb, server_processes, start_kg, start_virtuoso, stop  # noqa: E402
+from servers import (VIRTUOSO_GRAPH, cpu_seconds, each_size, memory_mb, server_processes, start_kg,  # noqa: E402
+                     start_virtuoso, stop)
 from workload import POOLS, QUERIES, SELECT, workload  # noqa: E402
 
 SAMPLES_PER_KIND = 3     # requests per kind whose result counts are compared across engines
@@ -353,11 +353,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-virtuoso", dest="virtuoso", action="store_false", help="skip Virtuoso")
     args = parser.parse_args()
-    if args.virtuoso and shutil.which("virtuoso-t") is None:
-        sys.exit("virtuoso-t is not installed (apt-get install virtuoso-opensource), or use --no-virtuoso")
-    with tempfile.TemporaryDirectory(prefix="kg-bench-") as scratch:
-        for size in args.sizes.split(","):
-            bench_size(size, args, Path(scratch))
+    each_size(args, bench_size, "kg-bench-")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import multiprocessing
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from endpoint import build, post  # noqa: E402
-from servers import VIRTUOSO_GRAPH, start_kg, start_virtuoso, stop  # noqa: E402
+from servers import VIRTUOSO_GRAPH, each_size, start_kg, start_virtuoso, stop  # noqa: E402
 from workload import QUERIES, workload  # noqa: E402
 
 SMALL = "lookup by label,successor chain,describe"
@@ -122,11 +121,7 @@ def main() -> None:
     unknown = set(args.kinds.split(",")) - set(QUERIES)
     if unknown:
         sys.exit(f"--kinds: unknown {', '.join(sorted(unknown))}; the kinds are: {', '.join(QUERIES)}")
-    if args.virtuoso and shutil.which("virtuoso-t") is None:
-        sys.exit("virtuoso-t is not installed (apt-get install virtuoso-opensource), or use --no-virtuoso")
-    with tempfile.TemporaryDirectory(prefix="kg-latency-") as scratch:
-        for size in args.sizes.split(","):
-            bench_size(size, args, Path(scratch))
+    each_size(args, bench_size, "kg-latency-")
 
 
 if __name__ == "__main__":

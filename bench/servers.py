@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -17,6 +19,16 @@ from string import Template
 
 ROOT = Path(__file__).resolve().parent.parent
 VIRTUOSO_GRAPH = "urn:bench:default"  # the graph the triples are loaded into; queries name it as their dataset
+
+
+def each_size(args, bench_size, prefix: str) -> None:
+    """Run ``bench_size(size, args, scratch)`` for each of ``args.sizes`` in one scratch folder, having
+    checked that Virtuoso is installed if ``args.virtuoso``."""
+    if args.virtuoso and shutil.which("virtuoso-t") is None:
+        sys.exit("virtuoso-t is not installed (apt-get install virtuoso-opensource), or use --no-virtuoso")
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        for size in args.sizes.split(","):
+            bench_size(size, args, Path(scratch))
 
 
 def free_port() -> int:
