@@ -31,7 +31,7 @@ from kg.update import data_operation
 
 from . import writes
 from .graph import graph
-from .negotiate import not_acceptable, pick
+from .negotiate import known, not_acceptable, pick
 from .results import DATASET_FORMATS, GRAPH_FORMATS, RDF_FORMATS
 
 bp = Blueprint("graphstore", __name__)
@@ -70,9 +70,7 @@ def read():
     """A named graph, the default graph, or the whole dataset, streamed in the negotiated format."""
     name = target()
     offers, default = (DATASET_FORMATS, "trig") if name is None else (GRAPH_FORMATS, "turtle")
-    fmt = request.args.get("format")
-    if fmt is not None and fmt not in GRAPH_FORMATS | DATASET_FORMATS:
-        abort(400, f"parameter 'format': {fmt!r} is not one of: {', '.join(GRAPH_FORMATS | DATASET_FORMATS)}")
+    fmt = known(request.args.get("format"), GRAPH_FORMATS | DATASET_FORMATS)
     fmt = pick(offers, default, fmt) or not_acceptable(offers)
     store = graph().store
     if isinstance(name, ox.NamedNode) and not store.contains_named_graph(name):

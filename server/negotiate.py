@@ -32,10 +32,15 @@ def _best(header: str, offers: tuple[tuple[str, str], ...], default: str) -> str
 def choose(offers: dict[str, str], default: str) -> str:
     """The format of a page, as ``pick``; aborts with 400 for an unknown ``format``
     parameter and 406 when Accept allows none of the offers, both naming what is offered."""
-    name = request.args.get("format")
-    if name is not None and name not in offers:
-        abort(400, f"parameter 'format': {name!r} is not one of: {', '.join(offers)}")
+    name = known(request.args.get("format"), offers)
     return pick(offers, default, name) or not_acceptable(offers)
+
+
+def known(name: str | None, names) -> str | None:
+    """``name``, the ``format`` parameter, if it is absent or one of ``names``; else abort 400 naming them."""
+    if name is not None and name not in names:
+        abort(400, f"parameter 'format': {name!r} is not one of: {', '.join(names)}")
+    return name
 
 
 def not_acceptable(offers: dict[str, str]):

@@ -102,7 +102,7 @@ def _csv_term(term) -> str:
     return term.value
 
 
-def _rows(solutions, names: list[str], max_rows: int):
+def _rows(solutions, max_rows: int):
     for n, solution in enumerate(solutions):
         if n == max_rows:
             raise TooManyRows(f"the result has more than {max_rows} rows; add a LIMIT or narrow the query")
@@ -112,7 +112,7 @@ def _rows(solutions, names: list[str], max_rows: int):
 def solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> bytes:
     """SELECT results in ``fmt`` (a key of SOLUTION_FORMATS); raises TooManyRows."""
     names = [v.value for v in result.variables]
-    rows = _rows(result, names, max_rows)
+    rows = _rows(result, max_rows)
     if fmt == "json":
         keys = [_json_string(n) + ": " for n in names]
         bindings = ", ".join("{" + ", ".join(k + _json_text(t) for k, t in zip(keys, row) if t is not None) + "}"

@@ -18,7 +18,7 @@ from .description import service_description
 from .examples import examples
 from .executor import Request, evaluate
 from .graph import graph
-from .negotiate import is_browser, not_acceptable, pick
+from .negotiate import is_browser, known, not_acceptable, pick
 from .protocol import check_services, operation
 from .results import DATASET_FORMATS, GRAPH_FORMATS, SOLUTION_FORMATS
 
@@ -57,9 +57,7 @@ def sparql():
         if op.default_graph is not None:
             abort(400, "using-graph-uri and using-named-graph-uri are not supported; write USING in the update")
         return writes.apply(settings, op.text)
-    fmt = op.format
-    if fmt is not None and fmt not in SOLUTION_FORMATS and fmt not in RDF_OFFERS:
-        abort(400, f"parameter 'format': {fmt!r} is not one of: {', '.join(SOLUTION_FORMATS | RDF_OFFERS)}")
+    fmt = known(op.format, SOLUTION_FORMATS | RDF_OFFERS)
     formats = {"solutions": pick(SOLUTION_FORMATS, "json", fmt), "graph": pick(RDF_OFFERS, "turtle", fmt)}
     default = op.default_graph
     if default is None and not may_name_dataset(op.text):  # a FROM is the query's own dataset

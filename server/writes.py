@@ -4,8 +4,8 @@ With ``KG_UPDATE_TOKEN`` empty every write is refused (403).  With a token,
 a client sends ``Authorization: Bearer <token>``; a missing or wrong one gets
 401.  The update runs as ``kg update`` does (kg.build.update: apply to the named
 graphs, derive, check, swap in, journal), in a process of its own, so a large
-rebuild neither grows nor blocks this server process's memory; the query
-processes follow the new store version as they do after ``kg build``.
+rebuild does not grow this server process's memory; every server process
+opens the new store version at its next request, as after ``kg build``.
 """
 
 from __future__ import annotations
