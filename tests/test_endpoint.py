@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.client import HTTPConnection, HTTPResponse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -518,6 +519,57 @@ def test_a_bad_default_graph_setting_stops_the_server_with_a_message(run_kg, tmp
     """KG_DEFAULT_GRAPH must be 'union', 'asserted' or IRIs; anything else is a usage error naming the setting."""
     done = run_kg("serve", cwd=tmp_path, env={"KG_DEFAULT_GRAPH": "inferred graphs"})
     assert done.returncode == 2 and "KG_DEFAULT_GRAPH" in done.stderr
+
+
+def ask(conn: HTTPConnection) -> HTTPResponse:
+    """Send ASK {} on ``conn``; the response, read."""
+    conn.request("GET", "/sparql?query=ASK%7B%7D")
+    response = conn.getresponse()
+    response.read()
+    return response
+
+
+def test_a_connection_stays_open_for_the_client_s_next_query(server):
+    """After an answer the connection stays open (HTTP/1.1 keep-alive): the next query goes on it, unconnected."""
+    host, port = server[0].removeprefix("http://").split(":")
+    conn = HTTPConnection(host, int(port), timeout=10)
+    first = ask(conn)
+    sock = conn.sock
+    assert first.status == 200 and first.getheader("Connection") == "keep-alive" and sock is not None
+    assert ask(conn).status == 200 and conn.sock is sock
+    conn.close()
+
+
+def test_an_idle_connection_gives_way_to_a_new_client(server):
+    """Connections idle between queries never keep a new client waiting: with both server processes holding
+    one, a third client is answered at once (not after the 2 s keep-alive), and one idle connection is closed."""
+    host, port = server[0].removeprefix("http://").split(":")
+    conns = [HTTPConnection(host, int(port), timeout=10) for _ in range(3)]
+    for conn in conns:
+        started = time.monotonic()
+        assert ask(conn).status == 200 and time.monotonic() - started < 1
+    time.sleep(0.3)
+    closed = 0
+    for conn in conns[:2]:
+        conn.sock.settimeout(0.2)
+        try:
+            closed += conn.sock.recv(1) == b""  # the server closed it
+        except TimeoutError:
+            pass  # still open
+        conn.close()
+    conns[2].close()
+    assert closed >= 1
+
+
+def test_a_silent_connection_is_closed_after_the_keep_alive_time(server):
+    """A connection with no next request is closed by the server after gunicorn's keep-alive time (2 s)."""
+    host, port = server[0].removeprefix("http://").split(":")
+    conn = HTTPConnection(host, int(port), timeout=10)
+    assert ask(conn).status == 200
+    started = time.monotonic()
+    assert conn.sock.recv(1) == b""
+    assert 1.5 < time.monotonic() - started < 4
+    conn.close()
 
 
 @pytest.mark.parametrize("raw", [
