@@ -12,8 +12,9 @@ gunicorn's sync worker also closes every connection after one response, so a
 client sending queries one after another connects anew for each: about 0.15 ms
 of a small query's time here.  This worker keeps the connection open (HTTP/1.1
 keep-alive) while it waits for that client's next request, but only while
-nobody else needs it: a new connection, taken by this worker in the meantime,
-ends the idle one, and so do gunicorn's ``keepalive`` seconds (2) of silence.
+nobody else needs it: an answer given while another connection waits closes
+its connection, a new connection taken by this worker in the meantime ends the
+idle one, and so do gunicorn's ``keepalive`` seconds (2) of silence.
 A worker still serves one connection at a time, so a query past its time limit
 still ends only its own client's connection (executor.py).
 """
@@ -143,6 +144,11 @@ class Worker(SyncWorker):
         finally:
             self._poll.unregister(fd)
 
+    def someone_waiting(self) -> bool:
+        """Whether a new connection waits on a listener: then this one closes after its answer, so that under
+        load the waiting clients are served in turn instead of after the kept ones' next requests."""
+        return any(fd != self.PIPE[0] and fd in self._ready for fd, _ in self._poll.poll(0))
+
     def handle_request(self, listener, req, client, addr) -> bool:
         """SyncWorker.handle_request, without closing every connection: whether this one can stay open."""
         environ, resp = {}, None
@@ -154,9 +160,9 @@ class Worker(SyncWorker):
             if self.nr >= self.max_requests:
                 self.log.info("Autorestarting worker after current request.")
                 self.alive = False
-            if not self.alive or self._poll is None or not self.cfg.keepalive:
-                resp.force_close()
             respiter = self.wsgi(environ, resp.start_response)
+            if not self.alive or self._poll is None or not self.cfg.keepalive or self.someone_waiting():
+                resp.force_close()  # decided before the head is written
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
                     resp.write_file(respiter)
