@@ -102,8 +102,18 @@ def start_server(project: Path, **settings):
             time.sleep(0.2)
     yield url
     process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # say which server process did not stop, from gunicorn's log
+        children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+        process.kill()
+        for pid in children:
+            subprocess.run(["kill", "-9", pid])
+        log.seek(0)
+        pytest.fail(f"kg serve did not stop within 30 s of SIGTERM; its processes still running: "
+                    f"{', '.join(children) or 'none'}; its log:\n{log.read()[-4000:]}")
+    finally:
+        log.close()
 
 
 @pytest.fixture(scope="session")
