@@ -7,11 +7,13 @@ bench/endpoint.py measures latency in its one-client run inside the whole
 analyst mix, where a label-regex or HAVING query (40-50 ms at 100 k) between
 two small ones leaves the caches cold for the next.  This script sends only
 the small-result kinds (by default lookup by label, successor chain,
-DESCRIBE), one request at a time from one process: per kind and round, the
-same requests in-process on the store opened read-only, then to kg serve, then
-to Virtuoso, each in a block (the order rotated per round; alternating every
+DESCRIBE), one request at a time from one process, to one server at a time
+(kg serve, then Virtuoso: an idle Virtuoso still uses 2-4 % of a core, waking
+often, which added 0.1-0.2 ms to the other server's figures): per kind and
+round, the same requests in-process on the store opened read-only and to the
+server, each in a block (the order alternated per round; alternating every
 request instead leaves each one's caches cold for the next and adds about
-0.1 ms to all three), so that the differences of the medians are what each
+0.1 ms to both), so that the difference of the medians is what the
 server adds to a small query.  A benchmark, run by hand.
 """
 
@@ -60,56 +62,52 @@ def bench_size(size: str, args, scratch: Path) -> None:
         result = store.query(text, prefixes=PREFIXES)
         [tuple(s) for s in result] if isinstance(result, ox.QuerySolutions) else list(result)
 
-    servers, targets = [], []
-    try:
-        kg, url = start_kg(work / "store", args.workers, work / "kg-serve.log")
-        servers.append(kg)
-        targets.append(("kg serve", url, {}))
-        if args.virtuoso:
-            virtuoso, url, _ = start_virtuoso(work / "virtuoso", work / "default.nt")
-            servers.append(virtuoso)
-            targets.append(("Virtuoso", url, {"default-graph-uri": VIRTUOSO_GRAPH}))
-        conns = {name: http.client.HTTPConnection(urllib.parse.urlsplit(url).hostname,
-                                                  urllib.parse.urlsplit(url).port, timeout=60)
-                 for name, url, _ in targets}
+    starters = [("kg serve", lambda: start_kg(work / "store", args.workers, work / "kg-serve.log") + ({},))]
+    if args.virtuoso:
+        starters.append(("Virtuoso", lambda: start_virtuoso(work / "virtuoso", work / "default.nt")[:2]
+                         + ({"default-graph-uri": VIRTUOSO_GRAPH},)))
+    print(f"\n=== {size}: {info['asserted']:,} asserted triples, {info['default']:,} in the default graph; "
+          f"kg serve with {args.workers} worker(s); {args.requests} requests per kind, {args.rounds} rounds; "
+          f"median ms; each server alone on the machine", flush=True)
+    print(f"{'':<30}| {'in-process':>10} | {'server':>10} | {'server - in-process':>20}")
+    for name, start in starters:  # one server at a time: an idle Virtuoso still wakes some 30 times a second
+        server, url, extra = start()
+        try:
+            measure(name, url, extra, kinds, requests, in_process, args)
+        finally:
+            stop(server)
+    shutil.rmtree(work, ignore_errors=True)
 
-        bodies = {}  # (server, query) -> the form, encoded before the clock starts, as bench/endpoint.py does
 
-        def over_http(name: str, path: str, kind: str, text: str) -> None:
-            status, data = post(conns[name], path, bodies[name, text], QUERIES[kind][0])
+def measure(name: str, url: str, extra: dict, kinds: list[str], requests: list, in_process, args) -> None:
+    """Per kind: the same requests in-process and to the server at ``url``, in blocks whose order alternates
+    per round; print the medians and their difference."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    for kind in kinds:
+        texts = [text for k, text in requests if k == kind][:args.requests]
+        bodies = {text: urllib.parse.urlencode({"query": text, **extra}).encode() for text in texts}  # before the clock,
+        # as bench/endpoint.py does: encoding the form is the client's time, not the server's
+
+        def over_http(text: str) -> None:
+            status, data = post(conn, parts.path, bodies[text], QUERIES[kind][0])
             if status != 200:
                 raise RuntimeError(f"{name}: {kind}: {status} {data[:300]!r}")
 
-        runs = [("in-process", lambda kind, text: in_process(text))]
-        runs += [(name, lambda kind, text, t=(name, urllib.parse.urlsplit(url).path): over_http(*t, kind, text))
-                 for name, url, _ in targets]
-        print(f"\n=== {size}: {info['asserted']:,} asserted triples, {info['default']:,} in the default graph; "
-              f"kg serve with {args.workers} worker(s); {args.requests} requests per kind, {args.rounds} rounds; "
-              f"median ms", flush=True)
-        print(f"{'':<20}" + "".join(f"| {name:>12} " for name, _ in runs) + "".join(
-            f"| {name + ' - in-process':>24} " for name, _ in runs[1:]))
-        for kind in kinds:
-            texts = [text for k, text in requests if k == kind][:args.requests]
-            bodies.update({(name, text): urllib.parse.urlencode({"query": text, **extra}).encode()
-                           for name, _, extra in targets for text in texts})
-            latencies: dict[str, list[float]] = {name: [] for name, _ in runs}
-            for text in texts[:30]:  # warm up
-                for _, run in runs:
-                    run(kind, text)
-            for r in range(args.rounds):
-                for name, run in runs[r % len(runs):] + runs[:r % len(runs)]:
-                    for text in texts:
-                        started = time.perf_counter()
-                        run(kind, text)
-                        latencies[name].append(time.perf_counter() - started)
-            medians = {name: 1000 * statistics.median(xs) for name, xs in latencies.items()}
-            local = medians["in-process"]
-            print(f"{kind:<20}" + "".join(f"| {medians[name]:>12.3f} " for name, _ in runs) + "".join(
-                f"| {medians[name] - local:>+24.3f} " for name, _ in runs[1:]), flush=True)
-    finally:
-        for server in servers:
-            stop(server)
-    shutil.rmtree(work, ignore_errors=True)
+        runs = [("in-process", in_process), (name, over_http)]
+        latencies: dict[str, list[float]] = {n: [] for n, _ in runs}
+        for text in texts[:30]:  # warm up
+            for _, run in runs:
+                run(text)
+        for r in range(args.rounds):
+            for n, run in runs[r % 2:] + runs[:r % 2]:
+                for text in texts:
+                    started = time.perf_counter()
+                    run(text)
+                    latencies[n].append(time.perf_counter() - started)
+        local, remote = (1000 * statistics.median(latencies[n]) for n, _ in runs)
+        print(f"{name + ', ' + kind:<30}| {local:>10.3f} | {remote:>10.3f} | {remote - local:>+20.3f}", flush=True)
+    conn.close()
 
 
 def main() -> None:
