@@ -69,7 +69,7 @@ def bench_size(size: str, args, scratch: Path) -> None:
     print(f"\n=== {size}: {info['asserted']:,} asserted triples, {info['default']:,} in the default graph; "
           f"kg serve with {args.workers} worker(s); {args.requests} requests per kind, {args.rounds} rounds; "
           f"median ms; each server alone on the machine", flush=True)
-    print(f"{'':<30}| {'in-process':>10} | {'server':>10} | {'server - in-process':>20}")
+    print(f"{'':<30}| {'in-process':>10} | {'server':>10} | {'server - in-process':>20} | {'per round':>15}")
     for name, start in starters:  # one server at a time: an idle Virtuoso still wakes some 30 times a second
         server, url, extra = start()
         try:
@@ -106,7 +106,11 @@ def measure(name: str, url: str, extra: dict, kinds: list[str], requests: list, 
                     run(text)
                     latencies[n].append(time.perf_counter() - started)
         local, remote = (1000 * statistics.median(latencies[n]) for n, _ in runs)
-        print(f"{name + ', ' + kind:<30}| {local:>10.3f} | {remote:>10.3f} | {remote - local:>+20.3f}", flush=True)
+        block = len(texts)  # the latencies of round r are the r-th block of each list
+        per_round = [1000 * (statistics.median(latencies[name][r * block:(r + 1) * block]) - statistics.median(
+            latencies["in-process"][r * block:(r + 1) * block])) for r in range(args.rounds)]
+        print(f"{name + ', ' + kind:<30}| {local:>10.3f} | {remote:>10.3f} | {remote - local:>+20.3f} | "
+              f"{min(per_round):>+6.3f} to {max(per_round):>+6.3f}", flush=True)
     conn.close()
 
 
