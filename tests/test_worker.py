@@ -1,4 +1,5 @@
-"""The server process: a connection wakes one idle gunicorn worker, not all; a late query is answered and ends it."""
+"""The server process: a connection wakes one idle gunicorn worker, not all, and is seen waiting; a late query is
+answered and ends it."""
 
 from __future__ import annotations
 
@@ -67,3 +68,19 @@ def test_the_watchdog_answers_a_late_query_then_ends_the_process():
     entered = threading.Thread(target=lambda: dog.watch(lambda: calls.append("answered")).__enter__(), daemon=True)
     entered.start()  # a query that never ends
     assert ended.wait(5) and calls == ["answered", ("exit", 0)]
+
+
+def test_a_worker_sees_a_connection_waiting_to_be_accepted():
+    """The keep-alive rule's test: a worker knows when a new connection waits on its listener (then the
+    answer it is giving closes its connection), and knows when none does."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    worker = waiting(Worker, listener)
+    assert not worker.someone_waiting()
+    with socket.create_connection(listener.getsockname()):
+        time.sleep(0.05)
+        assert worker.someone_waiting()
+        listener.accept()[0].close()
+        assert not worker.someone_waiting()
+    worker.tmp.close()
+    listener.close()
