@@ -109,14 +109,16 @@ def build(settings: Settings) -> Report:
         return _publish(settings, None)
 
 
-def update(settings: Settings, text: str) -> Report:
+def update(settings: Settings, text: str, refuse_load: bool = True) -> Report:
     """Apply the SPARQL Update ``text`` to the store, build from the result, publish it and journal the change.
 
     Raises kg.store.StoreError when no store is built, UpdateRefused or
     ValidationFailed when the update cannot be applied; then nothing changed.
+    ``refuse_load``: as kg.update.change.
     """
     with update_.turn(settings):
-        dataset, deleted, inserted = update_.change(settings, text, store_.open_read_only(settings.store_dir))
+        dataset, deleted, inserted = update_.change(settings, text, store_.open_read_only(settings.store_dir),
+                                                    refuse_load)
         if not deleted and not inserted:
             return Report(changed=(0, 0))
         entry = update_.journal_entry(deleted, inserted)

@@ -114,16 +114,17 @@ def replay(dataset: Dataset) -> Dataset:
     return regroup(dataset, set(work), f"after {journal.name}")
 
 
-def change(settings: Settings, text: str, current: ox.Store) -> tuple[Dataset, set, set]:
+def change(settings: Settings, text: str, current: ox.Store, refuse_load: bool = True) -> tuple[Dataset, set, set]:
     """The asserted graphs after ``text`` is applied to a copy of ``current``, the quads it deleted and inserted.
 
     Raises UpdateRefused for a syntax error, a change to a derived graph, a
-    deleted blank node, or a graph with no description of its source.
+    deleted blank node, or a graph with no description of its source; and
+    LoadRefused if ``text`` may LOAD, unless ``refuse_load`` is off (text built
+    from data, such as INSERT DATA of parsed triples: a 'load' in it is data).
     """
-    if may_load(text):
+    if refuse_load and may_load(text):
         raise LoadRefused("LOAD is refused: nothing is fetched on an update's behalf; send the data in "
-                          "INSERT DATA, or PUT/POST it to /store (the word 'load' in a literal must be "
-                          "escaped: \"\\u006coad\")")
+                          "INSERT DATA (the word 'load' in a literal must be escaped: \"\\u006coad\")")
     work = ox.Store()
     work.bulk_extend(current)
     try:

@@ -100,7 +100,7 @@ def write():
         data = data_operation("INSERT DATA", (ox.Quad(t.subject, t.predicate, t.object, name)
                                               for t in writes.body_triples()))
         text = (f"DROP SILENT GRAPH {name} ;\n" if request.method == "PUT" else "") + data
-    message, status, headers = writes.apply(settings, text)
+    message, status, headers = writes.apply(settings, text, refuse_load=False)  # a 'load' in the data is data
     created = not existed and graph().store.contains_named_graph(name)  # the store now open is the new one
     return message, 201 if created else status, headers
 

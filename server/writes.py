@@ -51,11 +51,11 @@ def body_triples() -> list[ox.Triple]:
         abort(400, f"body:{e.lineno}:{e.offset}: {e.msg}")
 
 
-def _run(settings: Settings, text: str) -> tuple[int, str]:
+def _run(settings: Settings, text: str, refuse_load: bool) -> tuple[int, str]:
     try:
-        return 200, "\n".join(update(settings, text).lines()) + "\n"
+        return 200, "\n".join(update(settings, text, refuse_load).lines()) + "\n"
     except LoadRefused as e:  # nothing is fetched on anyone's behalf: forbidden, not malformed
-        return 403, f"{e}; nothing was changed"
+        return 403, f"{e}; or PUT/POST the data to /store; nothing was changed"
     except UpdateRefused as e:
         return 400, f"{e}; nothing was changed"
     except ValidationFailed as e:
@@ -65,10 +65,11 @@ def _run(settings: Settings, text: str) -> tuple[int, str]:
         return 503, str(e)
 
 
-def apply(settings: Settings, text: str):
-    """Apply the update ``text``; the response says what changed, or the error says why nothing did."""
+def apply(settings: Settings, text: str, refuse_load: bool = True):
+    """Apply the update ``text``; the response says what changed, or the error says why nothing did.
+    ``refuse_load``: as kg.update.change (off for text the server built from a request's data)."""
     with kept_alive(), ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        status, message = pool.submit(_run, settings, text).result()
+        status, message = pool.submit(_run, settings, text, refuse_load).result()
     if status != 200:
         abort(status, message)
     return message, 200, {"Content-Type": "text/plain; charset=utf-8"}

@@ -223,6 +223,16 @@ def test_a_new_source_graph_is_described_then_written_then_dropped(writable):
     assert http("GET", f"{writable}/store?" + urllib.parse.urlencode({"graph": new}))[0] == 404
 
 
+def test_graph_store_data_may_say_load(writable):
+    """A graph written to /store is data: a literal or IRI with the word 'load' in it is written, not taken for
+    a LOAD (which an update's own text may not contain)."""
+    triple = b'<https://w3id.org/spacecoord/body/esa> <http://www.w3.org/2004/02/skos/core#altLabel> "Load test" .'
+    status, _, body = store_write(writable, "POST", G, triple, "application/n-triples")
+    assert status == 200 and b"1 inserted" in body, body
+    status, _, body = update_request(writable, f'INSERT DATA {{ GRAPH <{G}> {{ body:esa skos:altLabel "Load" }} }}', TOKEN)
+    assert status == 403 and b"LOAD is refused" in body
+
+
 @pytest.mark.parametrize("method, graph, body, ctype, token, status, message", [
     ("PUT", G, b"<a> <b> .", "text/turtle", TOKEN, 400, b"body:1:"),
     ("PUT", G, b"<a> <b> <c> .", "text/csv", TOKEN, 415, b"not an RDF graph format"),
