@@ -20,6 +20,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from kg.build import update
+from kg.load import InputError
 from kg.settings import Settings
 from kg.store import StoreError
 from kg.update import LoadRefused, UpdateRefused
@@ -56,7 +57,7 @@ def _run(settings: Settings, text: str, refuse_load: bool) -> tuple[int, str]:
         return 200, "\n".join(update(settings, text, refuse_load).lines()) + "\n"
     except LoadRefused as e:  # nothing is fetched on anyone's behalf: forbidden, not malformed
         return 403, f"{e}; or PUT/POST the data to /store; nothing was changed"
-    except UpdateRefused as e:
+    except (UpdateRefused, InputError) as e:  # InputError: the schema as updated is one the reasoner refuses
         return 400, f"{e}; nothing was changed"
     except ValidationFailed as e:
         return 400, "\n".join([*grouped(e.problems), f"the update would leave the data not conforming: "

@@ -223,6 +223,13 @@ def test_a_new_source_graph_is_described_then_written_then_dropped(writable):
     assert http("GET", f"{writable}/store?" + urllib.parse.urlencode({"graph": new}))[0] == 404
 
 
+def test_an_update_the_reasoner_cannot_follow_is_refused_with_a_reason(writable):
+    """An update adding to the ontology an axiom the reasoner does not apply is a 400 saying so, not a 500."""
+    text = "INSERT DATA { GRAPH <https://w3id.org/spacecoord/graph/ontology> { sc:X owl:someValuesFrom sc:Y } }"
+    status, _, body = update_request(writable, text, TOKEN)
+    assert status == 400 and b"someValuesFrom" in body and b"nothing was changed" in body, body
+
+
 def test_graph_store_data_may_say_load(writable):
     """A graph written to /store is data: a literal or IRI with the word 'load' in it is written, not taken for
     a LOAD (which an update's own text may not contain)."""
