@@ -97,8 +97,8 @@ class Settings:
                 raise ValueError
         except ValueError:
             raise ValueError(f"KG_QUERY_TIMEOUT must be a number of seconds above 0: {settings.query_timeout!r}") from None
-        if settings.default_graph not in ("union", "asserted") and not all(
-                ABSOLUTE_IRI.match(iri) for iri in settings.default_graph.split()):
+        iris = settings.default_graph.split()
+        if settings.default_graph not in ("union", "asserted") and not (iris and all(map(ABSOLUTE_IRI.match, iris))):
             raise ValueError(f"KG_DEFAULT_GRAPH must be 'union', 'asserted' or absolute graph IRIs: "
                              f"{settings.default_graph!r}")
         if not settings.base_iri.endswith(("/", "#")):

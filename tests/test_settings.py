@@ -27,6 +27,14 @@ def test_base_iri_must_end_with_a_separator():
         Settings.from_env({"KG_BASE_IRI": "https://example.org/kg"})
 
 
+@pytest.mark.parametrize("value", ["", "  ", "inferred graphs"])
+def test_default_graph_must_name_graphs(value):
+    """KG_DEFAULT_GRAPH is 'union', 'asserted' or at least one absolute IRI: an empty value would make every
+    query's default graph silently empty."""
+    with pytest.raises(ValueError, match="KG_DEFAULT_GRAPH"):
+        Settings.from_env({"KG_DEFAULT_GRAPH": value})
+
+
 def test_every_setting_is_in_the_readme():
     """The README documents every setting by its environment variable."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
