@@ -44,24 +44,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from servers import (VIRTUOSO_GRAPH, cpu_seconds, each_size, memory_mb, server_processes, start_kg,  # noqa: E402
+import pyoxigraph as ox  # noqa: E402
+
+from kg.namespaces import PREFIXES  # noqa: E402
+from servers import (VIRTUOSO_GRAPH, children, cpu_seconds, each_size, memory_mb, start_kg,  # noqa: E402
                      start_virtuoso, stop)
 from workload import POOLS, QUERIES, SELECT, workload  # noqa: E402
 
 SAMPLES_PER_KIND = 3     # requests per kind whose result counts are compared across engines
 UNCOMPARED = {"describe": "DESCRIBE's answer is up to the engine (SPARQL 1.1, 16.4): Virtuoso adds the triples "
                           "with the resource as object, Oxigraph gives those with it as subject"}
-REQUESTS_PER_CLIENT = 4000
+REQUESTS_PER_CLIENT = 20_000  # more than a round sends on the project graph (about 4 300 with 1 client)
 # --- the graphs -------------------------------------------------------------------------------
 
 def build(size: str, work: Path) -> None:
     """Build the store of ``size`` ('project' or a triple count) at work/store, as `kg build` does
     (without the checks), dump its default graph to work/default.nt and its pools to work/pools.json."""
-    import pyoxigraph as ox
-
     import synthetic
     from kg.load import load
-    from kg.namespaces import PREFIXES, graph_iri
+    from kg.namespaces import graph_iri
     from kg.reason import closure as reasoned
     from kg.settings import CANONICAL_BASE, Settings
     from reason import SOURCES
@@ -88,6 +89,22 @@ def build(size: str, work: Path) -> None:
     with open(work / "default.nt", "rb") as f:
         default_triples = sum(1 for _ in f)
     (work / "pools.json").write_text(json.dumps({"pools": pools, "asserted": asserted, "default": default_triples}))
+
+
+def built(size: str, work: Path) -> dict:
+    """Build the store of ``size`` at work/store in a fresh process (see build); its pools.json."""
+    builder = multiprocessing.get_context("spawn").Process(target=build, args=(size, work))
+    builder.start()
+    builder.join()
+    if builder.exitcode:
+        raise RuntimeError(f"building the {size} store failed (exit {builder.exitcode})")
+    return json.loads((work / "pools.json").read_text())
+
+
+def run_query(store, text: str) -> int:
+    """Evaluate ``text`` on ``store`` in-process, reading its whole result; the number of results."""
+    result = store.query(text, prefixes=PREFIXES)
+    return len([tuple(s) for s in result] if isinstance(result, ox.QuerySolutions) else list(result))
 
 
 # --- the measurements ---------------------------------------------------------------------------
@@ -149,17 +166,8 @@ def run_clients(url: str, extra: dict, workloads: list[list], seconds: float) ->
 
 
 def _in_process(store_dir: str, requests: list, seconds: float, samples: list, out) -> None:
-    import pyoxigraph as ox
-
-    from kg.namespaces import PREFIXES
-
     store = ox.Store.read_only(store_dir)
-
-    def run(text):
-        result = store.query(text, prefixes=PREFIXES)
-        return len([tuple(s) for s in result] if isinstance(result, ox.QuerySolutions) else list(result))
-
-    counts = [run(text) for _, text in samples]
+    counts = [run_query(store, text) for _, text in samples]
     latencies: dict[str, list[float]] = {kind: [] for kind in QUERIES}
     started = time.perf_counter()
     n = 0
@@ -167,7 +175,7 @@ def _in_process(store_dir: str, requests: list, seconds: float, samples: list, o
         kind, text = requests[n % len(requests)]
         n += 1
         t0 = time.perf_counter()
-        run(text)
+        run_query(store, text)
         latencies[kind].append(time.perf_counter() - t0)
     out.put({"latencies": latencies, "wall": time.perf_counter() - started, "counts": counts})
 
@@ -186,8 +194,6 @@ def in_process(store_dir: str, requests: list, seconds: float, samples: list) ->
 
 def http_counts(url: str, extra: dict, samples: list) -> list[int | str]:
     """Result counts (solutions or triples) of ``samples`` over HTTP, or the error status and message."""
-    import pyoxigraph as ox
-
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
     counts: list[int | str] = []
@@ -284,15 +290,16 @@ def rotated(requests: list, round_: int, rounds: int) -> list:
 
 
 def measure(plan: list, store_dir: str, samples: list, args) -> dict:
-    """Run every (name, url, params, pids, workloads) of ``plan`` and the in-process run in turn,
-    for ``args.rounds`` rounds, so that a change of load on the machine falls on all of them alike."""
+    """Run every (name, url, params, pids, workloads, seconds) of ``plan`` and the in-process run in turn,
+    for ``args.rounds`` rounds, so that a change of load on the machine falls on all of them alike;
+    the samples' result counts are taken in the first round."""
     runs: dict[str, dict] = {}
-    seconds = args.seconds / args.rounds
     for r in range(args.rounds):
-        for name, url, extra, pids, workloads in plan:
-            length = seconds if len(workloads) > 1 else args.latency_seconds / args.rounds
-            merge(runs, name, measure_server(url, extra, pids, [rotated(w, r, args.rounds) for w in workloads], length))
-        merge(runs, "in-process", in_process(store_dir, rotated(plan[0][4][0], r, args.rounds), seconds, samples))
+        for name, url, extra, pids, workloads, seconds in plan:
+            merge(runs, name, measure_server(url, extra, pids, [rotated(w, r, args.rounds) for w in workloads],
+                                             seconds / args.rounds))
+        merge(runs, "in-process", in_process(store_dir, rotated(plan[0][4][0], r, args.rounds),
+                                             args.seconds / args.rounds, samples if r == 0 else []))
     return runs
 
 
@@ -300,13 +307,7 @@ def bench_size(size: str, args, scratch: Path) -> None:
     work = scratch / size
     work.mkdir()
     started = time.perf_counter()
-    context = multiprocessing.get_context("spawn")
-    builder = context.Process(target=build, args=(size, work))
-    builder.start()
-    builder.join()
-    if builder.exitcode:
-        raise RuntimeError(f"building the {size} store failed (exit {builder.exitcode})")
-    info = json.loads((work / "pools.json").read_text())
+    info = built(size, work)
     print(f"\n=== {size}: {info['asserted']:,} asserted triples with the ontology, {info['default']:,} in the "
           f"default graph; built in {time.perf_counter() - started:.0f} s", flush=True)
     workloads = [workload(info["pools"], args.seed + c, REQUESTS_PER_CLIENT) for c in range(args.clients)]
@@ -315,9 +316,10 @@ def bench_size(size: str, args, scratch: Path) -> None:
     try:
         kg, url = start_kg(work / "store", args.workers, work / "kg-serve.log")
         servers.append(kg)
-        processes = server_processes(kg.pid)
-        pids = [p for _, p in processes]
-        plan = [("kg serve", url, {}, pids, workloads), ("kg serve, 1 client", url, {}, pids, workloads[:1])]
+        pids = children(kg.pid)  # the workers: each evaluates its own queries
+        processes = [("worker", pid) for pid in pids]
+        plan = [("kg serve", url, {}, pids, workloads, args.seconds),
+                ("kg serve, 1 client", url, {}, pids, workloads[:1], args.latency_seconds)]
         counts = {"kg serve": http_counts(url, {}, samples)}
         if args.virtuoso:
             virtuoso, url, load_seconds = start_virtuoso(work / "virtuoso", work / "default.nt")
@@ -325,8 +327,8 @@ def bench_size(size: str, args, scratch: Path) -> None:
             processes.append(("Virtuoso", virtuoso.pid))
             print(f"Virtuoso loaded the default graph in {load_seconds:.1f} s", flush=True)
             extra = {"default-graph-uri": VIRTUOSO_GRAPH}
-            plan += [("Virtuoso", url, extra, [virtuoso.pid], workloads),
-                     ("Virtuoso, 1 client", url, extra, [virtuoso.pid], workloads[:1])]
+            plan += [("Virtuoso", url, extra, [virtuoso.pid], workloads, args.seconds),
+                     ("Virtuoso, 1 client", url, extra, [virtuoso.pid], workloads[:1], args.latency_seconds)]
             counts["Virtuoso"] = http_counts(url, extra, samples)
         runs = measure(plan, str(work / "store"), samples, args)
         memory = [(role, pid, *memory_mb(pid)) for role, pid in processes]

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
-import multiprocessing
 import shutil
 import statistics
 import sys
@@ -34,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from endpoint import build, post  # noqa: E402
+from endpoint import built, post, run_query  # noqa: E402
 from servers import VIRTUOSO_GRAPH, each_size, start_kg, start_virtuoso, stop  # noqa: E402
 from workload import QUERIES, workload  # noqa: E402
 
@@ -44,23 +42,15 @@ SMALL = "lookup by label,successor chain,describe"
 def bench_size(size: str, args, scratch: Path) -> None:
     import pyoxigraph as ox
 
-    from kg.namespaces import PREFIXES
-
     work = scratch / size
     work.mkdir()
-    builder = multiprocessing.get_context("spawn").Process(target=build, args=(size, work))
-    builder.start()
-    builder.join()
-    if builder.exitcode:
-        raise RuntimeError(f"building the {size} store failed (exit {builder.exitcode})")
-    info = json.loads((work / "pools.json").read_text())
+    info = built(size, work)
     kinds = args.kinds.split(",")
     requests = workload(info["pools"], args.seed, args.requests * len(QUERIES))
     store = ox.Store.read_only(str(work / "store"))
 
     def in_process(text: str) -> None:
-        result = store.query(text, prefixes=PREFIXES)
-        [tuple(s) for s in result] if isinstance(result, ox.QuerySolutions) else list(result)
+        run_query(store, text)
 
     starters = [("kg serve", lambda: start_kg(work / "store", args.workers, work / "kg-serve.log") + ({},))]
     if args.virtuoso:

@@ -62,7 +62,11 @@ def start_kg(store_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen
     process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
     wait_for(f"http://127.0.0.1:{port}/-/health", process, 60, log)
-    while len(server_processes(process.pid)) < workers:  # every worker booted
+    deadline = time.monotonic() + 60
+    while len(children(process.pid)) < workers:  # every worker booted
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"kg serve did not start its {workers} workers; {log}:\n"
+                               f"{log.read_text(errors='replace')[-2000:]}")
         time.sleep(0.2)
     return process, f"http://127.0.0.1:{port}/sparql"
 
@@ -134,11 +138,6 @@ def children(pid: int) -> list[int]:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
-
-
-def server_processes(master: int) -> list[tuple[str, int]]:
-    """(role, pid) of each gunicorn worker of ``master``: each evaluates its own queries."""
-    return [("worker", worker) for worker in children(master)]
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
