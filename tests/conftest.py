@@ -100,11 +100,22 @@ def start_server(project: Path, **settings):
                 log.seek(0)
                 pytest.fail(f"kg serve did not come up:\n{log.read()}")
             time.sleep(0.2)
-    yield url
+    workers = int(settings.get("workers", 2))
+    while len(subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()) \
+            < workers and time.monotonic() < deadline:
+        time.sleep(0.1)  # every server process booted, not only the one that answered
+    try:
+        yield url
+    finally:  # also when a test that started it itself fails inside its loop
+        stop_server(process, log)
+
+
+def stop_server(process: subprocess.Popen, log) -> None:
+    """Stop a server started by start_server; fail naming its processes if it does not stop in 30 s."""
     process.terminate()
     try:
         process.wait(timeout=30)
-    except subprocess.TimeoutExpired:  # say which server process did not stop, from gunicorn's log
+    except subprocess.TimeoutExpired:  # say which server processes did not stop, with the end of the log
         children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
         process.kill()
         for pid in children:

@@ -42,7 +42,8 @@ def test_a_connection_wakes_one_idle_worker(kind, woken):
     with socket.create_connection(listener.getsockname()):
         for t in threads:
             t.join()
-    assert sorted(len(r or []) for r in ready) == woken
+    assert all(isinstance(r, list) for r in ready)  # each wait returned (a thread that raised leaves None)
+    assert sorted(len(r) for r in ready) == woken
     for w in workers:
         w.tmp.close()
     listener.close()
@@ -51,12 +52,12 @@ def test_a_connection_wakes_one_idle_worker(kind, woken):
 def test_the_watchdog_times_each_query_from_its_own_start():
     """Many quick queries in a row, together longer than the limit, each under it: the watchdog never fires."""
     fired = []
-    dog = Watchdog(0.05, exit=fired.append)
+    dog = Watchdog(0.5, exit=fired.append)
     started = time.monotonic()
-    while time.monotonic() - started < 0.3:
+    while time.monotonic() - started < 1.5:
         with dog.watch(lambda: fired.append("answered")):
             time.sleep(0.005)
-    time.sleep(0.1)  # past the last query's deadline, disarmed
+    time.sleep(0.6)  # past the last query's deadline, disarmed
     assert fired == []
 
 
