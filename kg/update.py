@@ -114,6 +114,17 @@ def replay(dataset: Dataset) -> Dataset:
     return regroup(dataset, set(work), f"after {journal.name}")
 
 
+def _differs(work: ox.Store, current: ox.Store, graph) -> bool:
+    """Whether ``graph`` holds other quads in ``work`` than in ``current``: one that is new, or fewer;
+    read as a stream, not gathered."""
+    now = 0
+    for q in work.quads_for_pattern(None, None, None, graph):
+        if q not in current:
+            return True
+        now += 1
+    return now != sum(1 for _ in current.quads_for_pattern(None, None, None, graph))
+
+
 def change(settings: Settings, text: str, current: ox.Store, refuse_load: bool = True) -> tuple[Dataset, set, set]:
     """The asserted graphs after ``text`` is applied to a copy of ``current``, the quads it deleted and inserted.
 
@@ -132,9 +143,7 @@ def change(settings: Settings, text: str, current: ox.Store, refuse_load: bool =
     except SyntaxError as e:
         raise UpdateRefused(f"update: {e}") from None
     for graph in derived_graphs(settings):
-        now = list(work.quads_for_pattern(None, None, None, graph))
-        if len(now) != sum(1 for _ in current.quads_for_pattern(None, None, None, graph)) or any(
-                q not in current for q in now):
+        if _differs(work, current, graph):
             name = "the default graph" if graph == ox.DefaultGraph() else f"<{graph.value}>"
             raise UpdateRefused(f"the update changes {name}, which is derived (the union of all graphs, or "
                                 f"the entailments); write to a source graph with GRAPH <...> instead")
