@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kg import store as store_
 from kg.namespaces import PREFIXES
 
 from .graph import Graph
@@ -25,21 +24,6 @@ VOCABULARIES = ["org", "time", "skos", "dcterms", "prov", "foaf", "sc"]
 LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
 _XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
-_counts: dict[str, tuple[int, dict[str, int]]] = {}
-
-
-def _sizes(g: Graph) -> tuple[int, dict[str, int]]:
-    """Triples in the default graph and in each named graph, computed once per store version."""
-    version = store_.current_version(g.settings.store_dir)
-    if version not in _counts:
-        store = g.store
-        default = int(next(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))["n"].value)
-        named = {row["g"].value: int(row["n"].value) for row in
-                 store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
-        _counts.clear()
-        _counts[version] = (default, named)
-    return _counts[version]
-
 
 def service_description(g: Graph, endpoint_url: str, dump_url: str, fmt: str) -> bytes:
     """The description in ``fmt`` (a key of results.RDF_FORMATS); ``dump_url`` is where the
@@ -48,7 +32,7 @@ def service_description(g: Graph, endpoint_url: str, dump_url: str, fmt: str) ->
         return ox.NamedNode(iri)
 
     endpoint, dataset = n(endpoint_url), n(g.settings.base_iri + "dataset")
-    default_size, named_sizes = _sizes(g)
+    default_size, named_sizes = g.sizes()
     out = [ox.Triple(endpoint, RDF_TYPE, n(SD + "Service")),
            ox.Triple(endpoint, n(SD + "endpoint"), endpoint),
            ox.Triple(endpoint, n(SD + "supportedLanguage"), n(SD + "SPARQL11Query")),

@@ -20,6 +20,7 @@ class Graph:
         self._store: ox.Store | None = None
         self._version = ""
         self._default: list[str] | None = None
+        self._sizes: tuple[int, dict[str, int]] | None = None
 
     @property
     def store(self) -> ox.Store:
@@ -28,7 +29,7 @@ class Graph:
         if self._store is None or version != self._version:
             self._store = store_.open_read_only(self.settings.store_dir)
             self._version = version
-            self._default = None
+            self._default = self._sizes = None
         return self._store
 
     def default_graphs(self) -> list[str] | None:
@@ -42,6 +43,16 @@ class Graph:
             self._default = (sorted(g.value for g in store.named_graphs() if g != self.inferred)
                              if setting == "asserted" else setting.split())
         return self._default
+
+    def sizes(self) -> tuple[int, dict[str, int]]:
+        """Triples in the default graph and in each named graph, counted once per store version."""
+        store = self.store
+        if self._sizes is None:
+            default = int(next(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))["n"].value)
+            named = {row["g"].value: int(row["n"].value) for row in
+                     store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+            self._sizes = (default, named)
+        return self._sizes
 
 
 def graph() -> Graph:
