@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import subprocess
 import urllib.parse
 from http.client import HTTPConnection
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from conftest import kg_command
 from kg.namespaces import graph_iri
 from kg.settings import CANONICAL_BASE, Settings
 from server import graphstore
@@ -174,7 +172,7 @@ def test_service_description_names_the_dump(server):
     assert dumps == {rdflib.URIRef(server[0] + "/store")}
 
 
-def test_stream_survives_a_new_build(server, tmp_path, monkeypatch):
+def test_stream_survives_a_new_build(server, tmp_path, monkeypatch, run_kg):
     """A download in progress reads on from its store version after two builds swap in others and remove it."""
     project = tmp_path / "project"
     for folder in ("ontology", "data"):
@@ -187,7 +185,7 @@ def test_stream_survives_a_new_build(server, tmp_path, monkeypatch):
     stream = graphstore.serialise(old, None, "nquads")
     first = next(stream)
     for _ in range(2):
-        done = subprocess.run(kg_command() + ["build"], cwd=project, capture_output=True, text=True)
+        done = run_kg("build", cwd=project)
         assert done.returncode == 0, done.stderr
     assert g.store is not old and not old_version.exists()
     quads = list(ox.parse(first + b"".join(stream), format=ox.RdfFormat.N_QUADS))
