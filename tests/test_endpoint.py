@@ -358,7 +358,7 @@ def test_browser_gets_the_query_page(server):
     browser = {"Accept": "text/html,*/*;q=0.8"}
     status, headers, body = http("GET", server[0] + "/sparql", headers=browser)
     assert status == 200 and headers["Content-Type"].startswith("text/html") and b"<textarea" in body
-    assert len(examples()) >= 8
+    assert len(examples()) >= 8 and examples()[0].text in html.unescape(body.decode("utf-8"))  # shown first
     for e in examples()[1:]:
         assert f'href="?example={e.name}"'.encode() in body
         page = html.unescape(http("GET", f"{server[0]}/sparql?example={e.name}", headers=browser)[2].decode("utf-8"))
