@@ -65,14 +65,8 @@ def build(size: str, work: Path) -> None:
     from kg.namespaces import graph_iri
     from kg.reason import closure as reasoned
     from kg.settings import CANONICAL_BASE, Settings
-    from reason import SOURCES
 
-    data = ROOT / "data"
-    if size != "project":
-        data = work / "data"
-        (data / "synthetic").mkdir(parents=True)
-        (data / "sources.ttl").write_text(SOURCES)
-        (data / "synthetic" / "synthetic.ttl").write_text(synthetic.generate(int(size)))
+    data = ROOT / "data" if size == "project" else synthetic.data_dir(int(size), work / "data")
     dataset = load(Settings(ontology_dir=str(ROOT / "ontology"), data_dir=str(data)))
     asserted = sum(len(f.triples) for f in dataset.files)
     closure = reasoned(dataset.quads())

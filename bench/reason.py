@@ -29,15 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-SOURCES = """@prefix graph: <https://w3id.org/spacecoord/graph/> .
-@prefix prov: <http://www.w3.org/ns/prov#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix sc: <https://w3id.org/spacecoord/ontology#> .
-graph:synthetic a sc:SourceGraph ; prov:hadPrimarySource <urn:bench:synthetic> ; dcterms:source <urn:bench:synthetic> .
-<urn:bench:synthetic> a sc:SourceDocument ; dcterms:title "synthetic benchmark graph"@en .
-"""
-
-
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -81,10 +72,7 @@ def child(engine: str, size: int, work: Path) -> None:
     from kg.settings import CANONICAL_BASE, Settings
     from kg.validate import check_shapes_in_store, run_checks
 
-    data = work / "data"
-    (data / "synthetic").mkdir(parents=True)
-    (data / "sources.ttl").write_text(SOURCES)
-    (data / "synthetic" / "synthetic.ttl").write_text(synthetic.generate(size))
+    data = synthetic.data_dir(size, work / "data")
     settings = Settings(ontology_dir=str(ROOT / "ontology"), data_dir=str(data))
 
     def stage(name, fn, *args):

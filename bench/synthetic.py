@@ -69,3 +69,21 @@ def generate(triples: int, seed: int = 1) -> str:
 if __name__ == "__main__":
     size, path = int(sys.argv[1]), Path(sys.argv[2])
     path.write_text(generate(size), encoding="utf-8")
+
+
+SOURCES = """@prefix graph: <https://w3id.org/spacecoord/graph/> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix sc: <https://w3id.org/spacecoord/ontology#> .
+graph:synthetic a sc:SourceGraph ; prov:hadPrimarySource <urn:bench:synthetic> ; dcterms:source <urn:bench:synthetic> .
+<urn:bench:synthetic> a sc:SourceDocument ; dcterms:title "synthetic benchmark graph"@en .
+"""
+
+
+def data_dir(triples: int, folder: Path) -> Path:
+    """``folder`` made a data folder for `kg build`: a graph of about ``triples`` triples (generate) and the
+    description of its source graph; returns it."""
+    (folder / "synthetic").mkdir(parents=True)
+    (folder / "sources.ttl").write_text(SOURCES)
+    (folder / "synthetic" / "synthetic.ttl").write_text(generate(triples))
+    return folder
