@@ -47,12 +47,18 @@ def query_url(base: str, query: str, **params) -> str:
     return f"{base}/sparql?" + urllib.parse.urlencode({"query": query, **params})
 
 
+def address(base: str) -> tuple[str, int]:
+    """(host, port) of a server's base URL, for a raw socket or http.client."""
+    parts = urllib.parse.urlsplit(base)
+    return parts.hostname, parts.port
+
+
 def from_two_workers(base: str, target: str) -> list[tuple[int, bytes]]:
     """(status, body) of GET ``target`` answered by two different server processes: one is kept waiting
     for the rest of a half-sent request while another answers the same request, then the first answers too."""
-    host, port = base.removeprefix("http://").split(":")
+    host, port = address(base)
     request = f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
-    with socket.create_connection((host, int(port)), timeout=30) as held:
+    with socket.create_connection((host, port), timeout=30) as held:
         held.sendall(request[:10])
         time.sleep(0.3)  # taken by a server process, which now waits for the rest
         other = http("GET", base + target)
@@ -454,10 +460,10 @@ def test_a_body_larger_than_any_query_is_refused_unread(strict_server, chunked):
     """A form body longer than a query of KG_MAX_QUERY_BYTES can need, percent-encoded, is a 413 naming
     the setting, read no further: a Content-Length of 10 MB is refused before its bytes come, a chunked
     body once 3 x 2,000 + 64 KB are read; the server serves on."""
-    host, port = strict_server.removeprefix("http://").split(":")
+    host, port = address(strict_server)
     head = b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
     body = b"query=" + b"%41" * 30_000
-    with socket.create_connection((host, int(port)), timeout=10) as s:
+    with socket.create_connection((host, port), timeout=10) as s:
         if chunked:
             s.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
         else:
@@ -548,8 +554,8 @@ def ask(conn: HTTPConnection) -> HTTPResponse:
 
 def test_a_connection_stays_open_for_the_client_s_next_query(server):
     """After an answer the connection stays open (HTTP/1.1 keep-alive): the next query goes on it, unconnected."""
-    host, port = server[0].removeprefix("http://").split(":")
-    conn = HTTPConnection(host, int(port), timeout=10)
+    host, port = address(server[0])
+    conn = HTTPConnection(host, port, timeout=10)
     first = ask(conn)
     sock = conn.sock
     assert first.status == 200 and first.getheader("Connection") == "keep-alive" and sock is not None
@@ -560,8 +566,8 @@ def test_a_connection_stays_open_for_the_client_s_next_query(server):
 def test_an_idle_connection_gives_way_to_a_new_client(server):
     """Connections idle between queries never keep a new client waiting: with both server processes holding
     one, a third client is answered at once (not after the 2 s keep-alive), and one idle connection is closed."""
-    host, port = server[0].removeprefix("http://").split(":")
-    conns = [HTTPConnection(host, int(port), timeout=10) for _ in range(3)]
+    host, port = address(server[0])
+    conns = [HTTPConnection(host, port, timeout=10) for _ in range(3)]
     for conn in conns:
         started = time.monotonic()
         assert ask(conn).status == 200 and time.monotonic() - started < 1
@@ -580,8 +586,8 @@ def test_an_idle_connection_gives_way_to_a_new_client(server):
 
 def test_a_silent_connection_is_closed_after_the_keep_alive_time(server):
     """A connection with no next request is closed by the server after gunicorn's keep-alive time (2 s)."""
-    host, port = server[0].removeprefix("http://").split(":")
-    conn = HTTPConnection(host, int(port), timeout=10)
+    host, port = address(server[0])
+    conn = HTTPConnection(host, port, timeout=10)
     assert ask(conn).status == 200
     started = time.monotonic()
     assert conn.sock.recv(1) == b""
@@ -605,8 +611,8 @@ def test_a_silent_connection_is_closed_after_the_keep_alive_time(server):
 ])
 def test_malformed_requests_are_answered_and_the_server_survives(server, raw):
     """Bytes no client should send get a 4xx answer (or a closed connection), never a trace, and the server serves on."""
-    host, port = server[0].removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as s:
+    host, port = address(server[0])
+    with socket.create_connection((host, port), timeout=10) as s:
         s.sendall(raw)
         s.shutdown(socket.SHUT_WR)
         answer = b""
