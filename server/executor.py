@@ -62,20 +62,17 @@ def evaluate(store: ox.Store, r: Request) -> Answer:
         if kind == "boolean":
             data = results.boolean(bool(result), fmt)
         elif kind == "solutions":
-            data = results.solutions(result, fmt, r.max_rows)
+            data = results.solutions(result, fmt, r.max_rows, r.max_bytes)
         else:
-            data = results.triples(result, fmt, r.max_rows)
+            data = results.triples(result, fmt, r.max_rows, r.max_bytes)
     except SyntaxError as e:
         return Answer(400, "error", message=f"query: {e}")
-    except results.TooManyRows as e:
+    except (results.TooManyRows, results.TooLarge) as e:
         return Answer(400, "error", message=str(e))
     except (OSError, RuntimeError) as e:  # rows are read lazily: a remote's bad answer surfaces here too
         if r.federated:
             return Answer(502, "error", message=f"a SERVICE call failed: {e}")
         return Answer(500, "error", message=f"evaluation failed: {e}")
-    if len(data) > r.max_bytes:
-        return Answer(400, "error", message=f"the response would be {len(data)} bytes, more than the limit of "
-                                              f"{r.max_bytes}; add a LIMIT or narrow the query")
     return Answer(200, kind, data, fmt)
 
 

@@ -409,8 +409,10 @@ def strict_project(tmp_path_factory, server):
 
 @pytest.fixture(scope="module")
 def strict_server(strict_project):
-    """A second server on the same project with a 2 s timeout, 5 rows and 2,000-byte queries at most."""
-    for url in start_server(strict_project, query_timeout=2, max_rows=5, max_query_bytes=2000, workers=2):
+    """A second server on the same project with a 2 s timeout, 5 rows, 2,000-byte queries and
+    1,000-byte results at most."""
+    for url in start_server(strict_project, query_timeout=2, max_rows=5, max_query_bytes=2000,
+                            max_response_bytes=1000, workers=2):
         yield url
 
 
@@ -443,16 +445,27 @@ def test_slow_query_is_stopped_with_503_while_others_are_served(strict_server, s
     assert len(after) == 2 and len(after & workers) == 1
 
 
-@pytest.mark.parametrize("query, status, message", [
-    ("SELECT ?s WHERE { ?s ?p ?o }", 400, b"more than 5 rows"),
-    ("CONSTRUCT WHERE { ?s ?p ?o }", 400, b"more than 5 triples"),
-    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5", 200, b"bindings"),
-    ("ASK {} #" + "x" * 2000, 413, b"KG_MAX_QUERY_BYTES"),
+LONG = 'BIND ("' + "x" * 400 + '" AS ?a) BIND (CONCAT(?a, ?a) AS ?b) BIND (CONCAT(?b, ?b) AS ?c)'  # ?c: 1,600 bytes
+
+
+@pytest.mark.parametrize("query, fmt, status, message", [
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 6", "json", 400, b"more than 5 rows (KG_MAX_ROWS)"),
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 6", "csv", 400, b"more than 5 rows (KG_MAX_ROWS)"),
+    ("CONSTRUCT WHERE { ?s ?p ?o }", "turtle", 400, b"more than 5 triples (KG_MAX_ROWS)"),
+    ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5", "json", 200, b"bindings"),
+    ('SELECT ?x WHERE { VALUES ?x { "},{},{},{},{},{},{" } }', "json", 200, b'"value":"},{},{},{},{},{},{"'),
+    ('SELECT ?x WHERE { VALUES ?x { "a\\nb\\nc\\nd\\ne\\nf\\ng" } }', "csv", 200, b'x\r\n"a\nb\nc\nd\ne\nf\ng"\r\n'),
+    (f"SELECT ?c WHERE {{ {LONG} }}", "json", 400, b"more than 1000 bytes (KG_MAX_RESPONSE_BYTES)"),
+    (f"CONSTRUCT {{ <urn:x> <urn:p> ?c }} WHERE {{ {LONG} }}", "turtle", 400, b"KG_MAX_RESPONSE_BYTES"),
+    ("ASK {} #" + "x" * 2000, "json", 413, b"KG_MAX_QUERY_BYTES"),
 ])
-def test_limits_give_clear_errors(strict_server, query, status, message):
-    """Row and query-length limits are settings; going past one gets a message naming it."""
-    got, _, body = http("POST", strict_server + "/sparql", query.encode(), {"Content-Type": "application/sparql-query"})
-    assert got == status and message in body
+def test_limits_give_clear_errors(strict_server, query, fmt, status, message):
+    """Row, result-size and query-length limits are settings; going past one gets a message naming it
+    (a result past both limits, the byte limit: it stops the writing), and a literal that looks like a row
+    break in the written result does not count as a row."""
+    got, _, body = http("POST", strict_server + "/sparql?format=" + fmt, query.encode(),
+                        {"Content-Type": "application/sparql-query"})
+    assert got == status and message in body, body
 
 
 @pytest.mark.parametrize("chunked", [False, True])
