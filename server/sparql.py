@@ -24,6 +24,7 @@ from .results import DATASET_FORMATS, GRAPH_FORMATS, SOLUTION_FORMATS
 
 bp = Blueprint("sparql", __name__)
 RDF_OFFERS = GRAPH_FORMATS | DATASET_FORMATS
+ALL_OFFERS = SOLUTION_FORMATS | RDF_OFFERS
 
 
 def query_page():
@@ -43,13 +44,14 @@ def respond(body: bytes, media_type: str) -> Response:
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql():
     """A SPARQL query; without one, the service description (or the query page for a browser)."""
-    settings = graph().settings
+    kg = graph()
+    settings = kg.settings
     op = operation(int(settings.max_query_bytes))
     if op is None:
         if is_browser() and "format" not in request.args:
             return query_page()
         fmt = pick(GRAPH_FORMATS, "turtle", request.values.get("format")) or not_acceptable(GRAPH_FORMATS)
-        description = service_description(graph(), request.base_url, url_for("graphstore.read", _external=True), fmt)
+        description = service_description(kg, request.base_url, url_for("graphstore.read", _external=True), fmt)
         return respond(description, GRAPH_FORMATS[fmt])
     federated = check_services(op.text, set(settings.service_allow.split()))
     if op.is_update:
@@ -57,14 +59,14 @@ def sparql():
         if op.default_graph is not None:
             abort(400, "using-graph-uri and using-named-graph-uri are not supported; write USING in the update")
         return writes.apply(settings, op.text)
-    fmt = known(op.format, SOLUTION_FORMATS | RDF_OFFERS)
+    fmt = known(op.format, ALL_OFFERS)
     formats = {"solutions": pick(SOLUTION_FORMATS, "json", fmt), "graph": pick(RDF_OFFERS, "turtle", fmt)}
     default = op.default_graph
     if default is None and not may_name_dataset(op.text):  # a FROM is the query's own dataset
-        default = graph().default_graphs()
+        default = kg.default_graphs()
     with watched():
-        answer = evaluate(graph().store, Request(op.text, formats, default, op.named_graphs,
-                                                 int(settings.max_rows), int(settings.max_response_bytes), federated))
+        answer = evaluate(kg.store, Request(op.text, formats, default, op.named_graphs,
+                                            int(settings.max_rows), int(settings.max_response_bytes), federated))
     if answer.status == 406:
         not_acceptable(RDF_OFFERS if answer.kind == "graph" else SOLUTION_FORMATS)
     if answer.status != 200:
@@ -77,9 +79,10 @@ def watched():
     """The context a query runs in: under kg serve, watched for KG_QUERY_TIMEOUT; past it the client
     gets 503 and this server process ends (see executor.py).  The bare app (tests, `flask run`) has
     no watchdog: its queries run to the end."""
-    watchdog = current_app.extensions.get("kg_watchdog")
+    app = current_app._get_current_object()
+    watchdog = app.extensions.get("kg_watchdog")
     if watchdog is None:
         return nullcontext()
-    late = http.answer_late(ServiceUnavailable(f"the query ran longer than {watchdog.seconds:g} s and was "
-                                               f"stopped (KG_QUERY_TIMEOUT)"), counter="timeouts")
+    late = http.answer_late(app, request.environ, lambda: ServiceUnavailable(
+        f"the query ran longer than {watchdog.seconds:g} s and was stopped (KG_QUERY_TIMEOUT)"), counter="timeouts")
     return watchdog.watch(late)

@@ -17,6 +17,10 @@ its connection, a new connection taken by this worker in the meantime ends the
 idle one, and so do gunicorn's ``keepalive`` seconds (2) of silence.
 A worker still serves one connection at a time, so a query past its time limit
 still ends only its own client's connection (executor.py).
+
+gunicorn's parser and response read its settings by name about 25 times a
+request, each a lookup in its settings table; this worker hands them a copy
+that keeps each value once read (0.02 ms a request).
 """
 
 from __future__ import annotations
@@ -38,10 +42,23 @@ from gunicorn.workers.sync import SyncWorker
 DRAIN_BYTES, DRAIN_SECONDS = 64 * 1024, 0.5
 
 
+class Settings:
+    """gunicorn's settings ``cfg``, each value kept once read.  A worker's settings never change: a reload
+    starts new workers."""
+
+    def __init__(self, cfg):
+        self._cfg = cfg
+
+    def __getattr__(self, name: str):
+        value = self.__dict__[name] = getattr(self._cfg, name)
+        return value
+
+
 class Worker(SyncWorker):
     _poll = None
 
     def run(self) -> None:
+        self.settings = Settings(self.cfg)
         self.wait_alone()
         super().run()
 
@@ -75,7 +92,7 @@ class Worker(SyncWorker):
         (listener, socket, address) of a connection this worker took while ``client`` was idle, or None."""
         req, after, idle = None, None, False
         try:
-            parser = http.get_parser(self.cfg, client, addr)
+            parser = http.get_parser(self.settings, client, addr)
             while True:
                 req = next(parser)
                 if not self.handle_request(listener, req, client, addr):
@@ -117,13 +134,13 @@ class Worker(SyncWorker):
         the (listener, socket, address) of a new connection if one comes first and this worker takes it
         (another idle worker may take it instead; then the wait goes on); None when the time is up, the
         worker stops, or keep-alive is off (no epoll, or keepalive 0)."""
-        if self._poll is None or not self.cfg.keepalive or not self.alive:
+        if self._poll is None or not self.settings.keepalive or not self.alive:
             return None
         self.notify()
         fd = client.fileno()
         self._poll.register(fd, select.EPOLLIN)
         try:
-            deadline = time.monotonic() + self.cfg.keepalive
+            deadline = time.monotonic() + self.settings.keepalive
             while self.alive and (remaining := deadline - time.monotonic()) > 0:
                 ready = [f for f, _ in self._poll.poll(remaining)]
                 if fd in ready:
@@ -153,15 +170,15 @@ class Worker(SyncWorker):
         """SyncWorker.handle_request, without closing every connection: whether this one can stay open."""
         environ, resp = {}, None
         try:
-            self.cfg.pre_request(self, req)
+            self.settings.pre_request(self, req)
             request_start = datetime.now()
-            resp, environ = wsgi.create(req, client, addr, listener.getsockname(), self.cfg)
+            resp, environ = wsgi.create(req, client, addr, listener.getsockname(), self.settings)
             self.nr += 1
             if self.nr >= self.max_requests:
                 self.log.info("Autorestarting worker after current request.")
                 self.alive = False
             respiter = self.wsgi(environ, resp.start_response)
-            if not self.alive or self._poll is None or not self.cfg.keepalive or self.someone_waiting():
+            if not self.alive or self._poll is None or not self.settings.keepalive or self.someone_waiting():
                 resp.force_close()  # decided before the head is written
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
@@ -185,6 +202,6 @@ class Worker(SyncWorker):
             raise
         finally:
             try:
-                self.cfg.post_request(self, req, environ, resp)
+                self.settings.post_request(self, req, environ, resp)
             except Exception:
                 self.log.exception("Exception in post_request hook")
