@@ -16,7 +16,7 @@ import time
 import zlib
 from typing import Callable, Iterable, Iterator
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from . import errors
@@ -41,16 +41,19 @@ def finish(response: Response) -> Response:
         response.headers["Access-Control-Max-Age"] = "86400"
     current_app.extensions["kg_metrics"].observe(req.url_rule.rule if req.url_rule else None, response.status_code,
                                                  time.perf_counter() - req.environ.get(STARTED, time.perf_counter()))
-    return compressed(response)
+    return compressed(response, req)
 
 
-def compressed(response: Response) -> Response:
-    """``response`` gzipped if the client accepts it and the body is streamed or large enough."""
+def compressed(response: Response, req: Request) -> Response:
+    """``response`` gzipped if ``req``'s client accepts it and the body is streamed or large enough."""
     if response.direct_passthrough or "Content-Encoding" in response.headers:
         return response
     if not response.is_streamed and (response.content_length or 0) < GZIP_FROM:
         return response  # most answers: decided before the Accept-Encoding header is read
-    if "gzip" not in request.accept_encodings:
+    offered = req.environ.get("HTTP_ACCEPT_ENCODING", "").lower()
+    if "gzip" not in offered and "*" not in offered:
+        return response  # no need to parse it
+    if not req.accept_encodings["gzip"] > 0:  # its quality, by name or by *; "gzip;q=0" refuses it
         return response
     if response.is_streamed:
         response.response = gzip_stream(response.response)

@@ -385,6 +385,18 @@ def test_every_example_query_has_an_answer(server, example):
     assert found
 
 
+@pytest.mark.parametrize("accept_encoding, gzipped", [
+    ("gzip", True), ("br, GZIP;q=0.5", True), ("*", True),
+    ("gzip;q=0", False), ("gzip;q=0, *", False), ("identity", False), ("deflate", False)])
+def test_gzip_only_when_the_client_accepts_it(server, accept_encoding, gzipped):
+    """A large answer is gzipped when Accept-Encoding allows gzip, by name or by *, and not when it refuses it
+    or names only others."""
+    status, got, body = http("GET", query_url(server[0], AGENCIES), headers={"Accept-Encoding": accept_encoding})
+    assert status == 200 and len(body) > 1024 * (not gzipped)
+    assert (got.get("Content-Encoding") == "gzip") == gzipped
+    assert json.loads(gzip.decompress(body) if gzipped else body)["results"]["bindings"]
+
+
 def test_head_gzip_and_cors(server):
     """HEAD has the GET's headers and no body; gzip is sent when asked; CORS lets browsers call the endpoint."""
     url = query_url(server[0], AGENCIES)
