@@ -12,6 +12,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Request, abort, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.wsgi import get_content_length, get_input_stream
 
 from kg.guard import Unclear, service_targets
 from kg.namespaces import PREFIXES
@@ -80,10 +81,10 @@ def _body(req: Request, max_bytes: int) -> bytes:
     """The body of ``req``, read only as far as a query of ``max_bytes`` bytes can need (each byte
     percent-encoded, and room for the other parameters): a larger body is refused (413) unread."""
     limit = 3 * max_bytes + 65536
-    length = req.content_length
-    if (length or 0) > limit:
+    length = get_content_length(req.environ)  # as req.content_length and req.stream, without their look-up
+    if (length or 0) > limit:                 # of Flask's MAX_CONTENT_LENGTH, which is not set
         _too_large(length, limit, max_bytes)
-    chunks, size, stream = [], 0, req.stream
+    chunks, size, stream = [], 0, get_input_stream(req.environ)
     while size <= limit:  # a read may return less than asked (a chunked body, a slow client)
         chunk = stream.read(limit + 1 - size)
         if not chunk:
