@@ -16,9 +16,6 @@ import json
 
 import pyoxigraph as ox
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-
 # format name -> media type, in order of preference
 SOLUTION_FORMATS = {
     "json": "application/sparql-results+json",
