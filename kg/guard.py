@@ -7,31 +7,44 @@ So these checks do not tokenize.  A keyword can reach the engine only as its
 letters in the text (pyoxigraph expands no escapes in keywords), so:
 
 - every occurrence of the letters ``service`` (in any case, anywhere, even in a
-  string or a comment) must be a plain SERVICE call: ``SERVICE``, an optional
+  string or a comment) is either a plain SERVICE call: ``SERVICE``, an optional
   ``SILENT``, and an absolute ``<IRI>`` or a plain prefixed name, separated by
-  whitespace only; the prefixed name's prefix must be declared plainly, once,
-  or be one of the predeclared ones.  Anything else is refused (``Unclear``),
-  even where it would have been harmless, such as "service" in a label: write
-  it ``"\\u0073ervice"`` or match it with a regex such as ``"[s]ervice"``;
+  whitespace only, whose prefix is declared plainly, once, or is one of the
+  predeclared ones; or, in a query, not the keyword at all, which pyoxigraph
+  itself decides (below).  Anything else is refused (``Unclear``);
 - an update with the letters ``load`` not preceded by a letter or digit may
   LOAD, and is refused;
-- a query with the letters ``from`` not preceded by a letter or digit may name
-  its own dataset.
+- a query with the letters ``from`` not preceded by a letter or digit names
+  its own dataset, unless pyoxigraph decides that none of them is the keyword.
+
+pyoxigraph decides by reading a copy of the query in which each such
+occurrence has its last letter changed (``servicx``, ``frox``: no keyword, and
+no other token either, where the keyword stood) and each plain SERVICE call is
+a GRAPH pattern: if that copy is still a query, none of them was the keyword
+(the word was in a string, an IRI, a name, a comment).  The copy holds no
+SERVICE, so reading it (an ASK is evaluated at once) on an empty store in
+memory reaches nothing.
 """
 
 from __future__ import annotations
 
 import re
 
+import pyoxigraph as ox
+
 IRI = r'<([^<>"{}|^`\\\x00-\x20]*)>'
 PNAME = r'([A-Za-z][A-Za-z0-9_-]*)?:([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?'
 _SERVICE = re.compile(r"service", re.IGNORECASE)
-_SERVICE_CALL = re.compile(r"service(?:[ \t\r\n]+silent)?[ \t\r\n]*(?:" + IRI + "|" + PNAME + r"(?=[ \t\r\n{]))",
-                           re.IGNORECASE)
+_SERVICE_CALL = re.compile(r"service(?:[ \t\r\n]+silent)?[ \t\r\n]*(?P<endpoint>" + IRI + "|" + PNAME
+                           + r"(?=[ \t\r\n{]))", re.IGNORECASE)
 _PREFIX = re.compile(r"prefix", re.IGNORECASE)
 _PREFIX_DECL = re.compile(r"prefix[ \t\r\n]+([A-Za-z][A-Za-z0-9_-]*)?:[ \t\r\n]*" + IRI, re.IGNORECASE)
 _LOAD = re.compile(r"(?<![A-Za-z0-9_])load", re.IGNORECASE)
 _FROM = re.compile(r"(?<![A-Za-z0-9_])from", re.IGNORECASE)
+ELSEWHERE = {  # the end of the message refusing an occurrence of "service" that is not a plain call
+    True: "; nor is it, read as a word in a string, an IRI, a name or a comment, part of a valid query",
+    False: '; in an update, write the word elsewhere escaped ("\\u0073ervice") or match it by a regex ("[s]ervice")',
+}
 PLAIN_LETTERS = "acdeflmnoprtv"  # letters re.IGNORECASE equates only with their capitals (not i, k, s: ı, İ, K, ſ)
 
 
@@ -46,25 +59,66 @@ class Unclear(Exception):
     """The text mentions SERVICE in a way these checks cannot read; the message says where."""
 
 
-def service_targets(text: str, predeclared: dict[str, str]) -> list[str]:
-    """The endpoints the SERVICE calls of ``text`` can reach, as IRIs.
+def service_targets(text: str, predeclared: dict[str, str], query: bool = False) -> list[str]:
+    """The endpoints the SERVICE calls of ``text`` can reach, as IRIs; ``query``: the text is a query, not
+    an update, and pyoxigraph is asked which occurrences of "service" are the keyword.
 
-    Raises Unclear if an occurrence of "service" is not a plain call, or its
-    endpoint cannot be resolved without doubt.
+    Raises Unclear if an occurrence of "service" is not a plain call (and, in a query, may be the
+    keyword), or a call's endpoint cannot be resolved without doubt.
     """
-    targets = []
     if not _may_contain(text, "erv"):
-        return targets
+        return []
+    calls, others = _service_words(text)
+    if others and not (query and _reads_as_query(text, predeclared)):
+        raise Unclear(f"at character {others[0]}: 'service' is not followed by a plain endpoint IRI or "
+                      f"prefixed name; a federated query must write SERVICE <IRI> {{ ... }} (a variable "
+                      f"endpoint is not allowed){ELSEWHERE[query]}")
+    targets = []
+    for call in calls:
+        if query and _reads_as_query(text, predeclared, unplain=call.start()):
+            continue  # its letters are in a name or an IRI, such as e:service e:x: no call
+        iri, prefix, local = call.group(2, 3, 4)
+        targets.append(iri if iri is not None else _resolve(text, prefix or "", local or "", predeclared,
+                                                            call.start()))
+    return targets
+
+
+def _service_words(text: str) -> tuple[list[re.Match], list[int]]:
+    """The plain SERVICE calls of ``text``, and where the other occurrences of "service" start."""
+    calls, others = [], []
     for found in _SERVICE.finditer(text):
         call = _SERVICE_CALL.match(text, found.start())
         if call is None:
-            raise Unclear(f"at character {found.start()}: 'service' is not followed by a plain endpoint IRI or "
-                          f"prefixed name; a federated query must write SERVICE <IRI> {{ ... }} (a variable "
-                          f"endpoint is not allowed), and the word elsewhere must be escaped (\"\\u0073ervice\") "
-                          f"or matched by a regex (\"[s]ervice\")")
-        iri, prefix, local = call.groups()
-        targets.append(iri if iri is not None else _resolve(text, prefix or "", local or "", predeclared, found.start()))
-    return targets
+            others.append(found.start())
+        else:
+            calls.append(call)
+    return calls, others
+
+
+def _reads_as_query(text: str, prefixes: dict[str, str], unplain: int | None = None,
+                    words: re.Pattern | None = None) -> bool:
+    """Whether pyoxigraph reads ``text`` as a query once each occurrence of "service" that is not a plain
+    call has its last letter made an x, and so has the plain call starting at ``unplain`` and each match of
+    ``words``, and each other plain call is made a GRAPH pattern: then none of the changed was a keyword.
+    The copy read holds no SERVICE, so reading it on an empty store in memory (an ASK is evaluated at
+    once) reaches nothing."""
+    calls, others = _service_words(text)
+    chars = list(text)
+    for start in others + ([unplain] if unplain is not None else []):
+        chars[start + len("service") - 1] = "x"
+    for found in words.finditer(text) if words is not None else ():
+        chars[found.end() - 1] = "x"
+    copy, done = [], 0
+    for call in calls:
+        if call.start() != unplain and call.start() >= done:  # one inside an earlier call's endpoint goes with it
+            copy += chars[done:call.start()] + list("GRAPH ") + chars[call.start("endpoint"):call.end("endpoint")]
+            done = call.end("endpoint")
+    copy += chars[done:]
+    try:
+        ox.Store().query("".join(copy), prefixes=prefixes)
+    except Exception:  # noqa: BLE001 -- not read for sure: a syntax error, or anything else
+        return False
+    return True
 
 
 def _resolve(text: str, prefix: str, local: str, predeclared: dict[str, str], at: int) -> str:
@@ -89,6 +143,10 @@ def may_load(text: str) -> bool:
     return _may_contain(text, "load") and _LOAD.search(text) is not None
 
 
-def may_name_dataset(text: str) -> bool:
-    """Whether a query text may have FROM or FROM NAMED."""
-    return _may_contain(text, "from") and _FROM.search(text) is not None
+def may_name_dataset(text: str, prefixes: dict[str, str] | None = None) -> bool:
+    """Whether a query text may have FROM or FROM NAMED.  Given ``prefixes`` (those the query is read
+    with), the letters "from" not inside a word (?from, "from", <http://e/from>) do not count when
+    pyoxigraph reads the query without them being the keyword."""
+    if not (_may_contain(text, "from") and _FROM.search(text) is not None):
+        return False
+    return prefixes is None or not _reads_as_query(text, prefixes, words=_FROM)

@@ -148,11 +148,11 @@ def operation(max_bytes: int) -> Operation | None:
     return Operation(text, update is not None, None, None, fmt)
 
 
-def check_services(query: str, allowed: set[str]) -> bool:
-    """Abort 403 if ``query`` may call a SERVICE not on the allow-list, or one these checks cannot
-    read (kg.guard); nothing is contacted.  Returns whether it calls any SERVICE."""
+def check_services(op: Operation, allowed: set[str]) -> bool:
+    """Abort 403 if ``op`` may call a SERVICE not on the allow-list, or one these checks cannot
+    read (kg.guard); nothing outside this process is contacted.  Returns whether it calls any SERVICE."""
     try:
-        endpoints = service_targets(query, PREFIXES)
+        endpoints = service_targets(op.text, PREFIXES, query=not op.is_update)
     except Unclear as e:
         abort(403, f"SERVICE refused: {e} (KG_SERVICE_ALLOW)")
     for endpoint in endpoints:

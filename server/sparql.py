@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from werkzeug.exceptions import ServiceUnavailable
 
 from kg.guard import may_name_dataset
+from kg.namespaces import PREFIXES
 
 from . import http, writes
 from .description import service_description
@@ -53,7 +54,7 @@ def sparql():
         fmt = pick(GRAPH_FORMATS, "turtle", request.values.get("format")) or not_acceptable(GRAPH_FORMATS)
         description = service_description(kg, request.base_url, url_for("graphstore.read", _external=True), fmt)
         return respond(description, GRAPH_FORMATS[fmt])
-    federated = check_services(op.text, set(settings.service_allow.split()))
+    federated = check_services(op, set(settings.service_allow.split()))
     if op.is_update:
         writes.authorize(settings)
         if op.default_graph is not None:
@@ -62,8 +63,8 @@ def sparql():
     fmt = known(op.format, ALL_OFFERS)
     formats = {"solutions": pick(SOLUTION_FORMATS, "json", fmt), "graph": pick(RDF_OFFERS, "turtle", fmt)}
     default = op.default_graph
-    if default is None and not may_name_dataset(op.text):  # a FROM is the query's own dataset
-        default = kg.default_graphs()
+    if default is None and kg.default_graphs() is not None and not may_name_dataset(op.text, PREFIXES):
+        default = kg.default_graphs()  # KG_DEFAULT_GRAPH, unless the query's FROM gives its own dataset
     with watched():
         answer = evaluate(kg.store, Request(op.text, formats, default, op.named_graphs,
                                             int(settings.max_rows), int(settings.max_response_bytes), federated))

@@ -231,6 +231,14 @@ def test_service_outside_the_allow_list_is_refused_before_any_connection(server)
         listener.close()
 
 
+def test_the_word_service_outside_a_service_call_is_an_ordinary_word(server):
+    """A query with 'service' in a label, a variable or an IRI is answered, not refused as a SERVICE call."""
+    query = ('SELECT ?service WHERE { VALUES ?service { "Wikidata Query Service" <http://e/service> } '
+             "FILTER(CONTAINS(STR(?service), \"ervice\")) }")
+    status, _, body = http("GET", query_url(server[0], query))
+    assert status == 200 and len(json.loads(body)["results"]["bindings"]) == 2
+
+
 class _Remote(BaseHTTPRequestHandler):
     """A local stand-in for a remote SPARQL endpoint: /sparql answers one Wikidata-shaped row, /moved
     redirects to /internal, which records that it was reached; /slow answers after 8 s."""
@@ -548,6 +556,8 @@ def test_default_graph_is_configurable(server, asserted_server):
     def ask(base, query, **params):
         return json.loads(http("GET", query_url(base, query, **params))[2])["boolean"]
     assert ask(server[0], INFERRED_ONLY) and not ask(asserted_server, INFERRED_ONLY)
+    from_variable = "ASK { body:nasa org:memberOf ?from FILTER(?from = body:imewg) }"  # no FROM: the setting holds
+    assert ask(server[0], from_variable) and not ask(asserted_server, from_variable)
     assert ask(asserted_server, "ASK { GRAPH graph:inferred { body:nasa org:memberOf body:imewg } }")
     assert ask(asserted_server, INFERRED_ONLY, **{"default-graph-uri": "https://w3id.org/spacecoord/graph/inferred"})
     assert ask(asserted_server, "ASK FROM graph:inferred { body:nasa org:memberOf body:imewg }")

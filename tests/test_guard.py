@@ -7,6 +7,7 @@ earlier, tokenizing check saw no SERVICE or LOAD (found by an adversarial review
 from __future__ import annotations
 
 import re
+import socket
 import sys
 
 import pytest
@@ -33,10 +34,12 @@ E = "PREFIX e: <http://e/> "
     E + f"SELECT * {{ ?s e:p ?o SERVICE # x\r<{LOCAL}sparql> {{ ?z ?y ?w }}\n<{WIKIDATA}> e:zz* ?k }}",
     E + f"PREFIX w: <https://query.wikidata.org/> # x\rPREFIX w: <{LOCAL}>\nSELECT * {{ ?s e:p ?o SERVICE w:sparql {{ }} }}",
 ])
-def test_a_service_the_checks_cannot_read_for_sure_is_refused(text):
-    """A SERVICE hidden from a tokenizer, or with an endpoint that cannot be resolved for sure, is refused."""
+@pytest.mark.parametrize("query", [False, True])
+def test_a_service_the_checks_cannot_read_for_sure_is_refused(text, query):
+    """A SERVICE hidden from a tokenizer, or with an endpoint that cannot be resolved for sure, is refused,
+    in an update and in a query, where pyoxigraph is asked whether each odd 'service' is a keyword."""
     try:
-        targets = service_targets(text, PREFIXES)
+        targets = service_targets(text, PREFIXES, query=query)
     except Unclear:
         return
     assert any(t != WIKIDATA for t in targets), targets
@@ -54,10 +57,47 @@ def test_plain_federated_queries_are_read(text, targets):
     assert service_targets(text, PREFIXES) == targets
 
 
-def test_the_word_service_elsewhere_is_refused_with_a_way_out():
-    """'service' in a label is refused, and the message says how to write it instead."""
-    with pytest.raises(Unclear, match="u0073ervice"):
-        service_targets('SELECT ?s { ?s skos:prefLabel "Meteorological Service"@en }', PREFIXES)
+@pytest.mark.parametrize("text, targets", [
+    ('SELECT ?s { ?s skos:prefLabel "Meteorological Service"@en }', []),
+    ("SELECT ?service { ?service a <http://schema.org/Service> ; e:service e:Service } # a service", []),
+    ('SELECT ?x { VALUES ?x { """a "service" """ } }', []),
+    (f'SELECT * {{ SERVICE <{WIKIDATA}> {{ ?s ?p "service" }} ?s e:service ?o }}', [WIKIDATA]),
+    (f"SELECT * {{ SERVICE e:service {{ }} }}", ["http://e/service"]),
+])
+def test_the_word_service_elsewhere_in_a_query_is_read_as_it_is(text, targets):
+    """In a query, 'service' in a label, an IRI, a variable, a name or a comment is no SERVICE call:
+    pyoxigraph reads the query with the word changed."""
+    assert service_targets(E + text, PREFIXES, query=True) == targets
+
+
+@pytest.mark.parametrize("text", [
+    'INSERT DATA { <http://e/a> <http://e/b> "Meteorological Service" }',
+    'SELECT ?s { ?s ?p "service" ',  # not a query: nothing can say what the word is
+])
+def test_the_word_service_elsewhere_is_refused_where_it_cannot_be_read(text):
+    """In an update, or a text that is no query, the word elsewhere is refused, and the message says how
+    an update can write it instead, or that the query must be valid."""
+    update = text.startswith("INSERT")
+    with pytest.raises(Unclear, match="u0073ervice" if update else "valid query"):
+        service_targets(text, PREFIXES, query=not update)
+
+
+def test_reading_a_query_for_its_keywords_contacts_nothing():
+    """Deciding what an odd 'service' or 'from' is, pyoxigraph reads a copy of an ASK (evaluated at once)
+    whose SERVICE calls were made GRAPH patterns: the endpoint they name hears nothing."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    target = f"<http://127.0.0.1:{listener.getsockname()[1]}/sparql>"
+    try:
+        assert service_targets(f'ASK {{ SERVICE {target} {{ ?s ?p "a service" }} }}', PREFIXES,
+                               query=True) == [target[1:-1]]
+        assert not may_name_dataset(f"ASK {{ ?from ?p ?o SERVICE {target} {{ ?s ?p ?o }} }}", PREFIXES)
+        with pytest.raises(socket.timeout):
+            listener.accept()
+    finally:
+        listener.close()
 
 
 @pytest.mark.parametrize("text, loads", [
@@ -77,11 +117,16 @@ def test_load_is_found_wherever_it_could_be_a_keyword(text, loads):
     ("SELECT * FROM <http://g> { ?s ?p ?o }", True),
     ("SELECT *FROM <http://g> { ?s ?p ?o }", True),
     ("SELECT * FROM NAMED <http://g> { GRAPH ?g { ?s ?p ?o } }", True),
+    ("SELECT * # a comment\rFROM <http://g> { ?s ?p ?o }", True),
     ("SELECT * { ?s ?p ?o }", False),
+    ('SELECT ?from { ?s <http://e/from> ?from FILTER(?from != "from") } # from', False),
 ])
 def test_a_query_naming_its_dataset_is_recognised(text, named):
-    """A query with FROM keeps its own dataset rather than the server's default graph."""
-    assert may_name_dataset(text) is named
+    """A query with FROM keeps its own dataset rather than the server's default graph; the word as a
+    variable, in an IRI, a string or a comment is no FROM (without the prefixes to ask pyoxigraph with,
+    any 'from' counts)."""
+    assert may_name_dataset(text, PREFIXES) is named
+    assert may_name_dataset(text) is ("from" in text.lower())
 
 
 def test_the_quick_letter_test_cannot_miss_a_keyword():
