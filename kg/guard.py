@@ -19,10 +19,12 @@ letters in the text (pyoxigraph expands no escapes in keywords), so:
 
 pyoxigraph decides by reading a copy of the query in which each such
 occurrence has its last letter changed (``servicx``, ``frox``: no keyword, and
-no other token either, where the keyword stood) and each plain SERVICE call is
-a GRAPH pattern: if that copy is still a query, none of them was the keyword
-(the word was in a string, an IRI, a name, a comment).  The copy holds no
-SERVICE, so reading it (an ASK is evaluated at once) on an empty store in
+no other token either, where the keyword stood) and each plain SERVICE call
+has the letters of a GRAPH pattern: if that copy is still a query, none of
+them was the keyword (the word was in a string, an IRI, a name, a comment).
+Only letters change, so no string, IRI, comment or line of the copy begins or
+ends elsewhere than in the query.  The copy holds no letters "service", so no
+SERVICE, and reading it (an ASK is evaluated at once) on an empty store in
 memory reaches nothing.
 """
 
@@ -35,7 +37,7 @@ import pyoxigraph as ox
 IRI = r'<([^<>"{}|^`\\\x00-\x20]*)>'
 PNAME = r'([A-Za-z][A-Za-z0-9_-]*)?:([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?'
 _SERVICE = re.compile(r"service", re.IGNORECASE)
-_SERVICE_CALL = re.compile(r"service(?:[ \t\r\n]+silent)?[ \t\r\n]*(?P<endpoint>" + IRI + "|" + PNAME
+_SERVICE_CALL = re.compile(r"service(?:[ \t\r\n]+(?P<silent>silent))?[ \t\r\n]*(?P<endpoint>" + IRI + "|" + PNAME
                            + r"(?=[ \t\r\n{]))", re.IGNORECASE)
 _PREFIX = re.compile(r"prefix", re.IGNORECASE)
 _PREFIX_DECL = re.compile(r"prefix[ \t\r\n]+([A-Za-z][A-Za-z0-9_-]*)?:[ \t\r\n]*" + IRI, re.IGNORECASE)
@@ -77,7 +79,7 @@ def service_targets(text: str, predeclared: dict[str, str], query: bool = False)
     for call in calls:
         if query and _reads_as_query(text, predeclared, unplain=call.start()):
             continue  # its letters are in a name or an IRI, such as e:service e:x: no call
-        iri, prefix, local = call.group(2, 3, 4)
+        iri, prefix, local = call.group(3, 4, 5)  # within the endpoint: IRI's group, PNAME's two
         targets.append(iri if iri is not None else _resolve(text, prefix or "", local or "", predeclared,
                                                             call.start()))
     return targets
@@ -97,25 +99,36 @@ def _service_words(text: str) -> tuple[list[re.Match], list[int]]:
 
 def _reads_as_query(text: str, prefixes: dict[str, str], unplain: int | None = None,
                     words: re.Pattern | None = None) -> bool:
-    """Whether pyoxigraph reads ``text`` as a query once each occurrence of "service" that is not a plain
-    call has its last letter made an x, and so has the plain call starting at ``unplain`` and each match of
-    ``words``, and each other plain call is made a GRAPH pattern: then none of the changed was a keyword.
-    The copy read holds no SERVICE, so reading it on an empty store in memory (an ASK is evaluated at
-    once) reaches nothing."""
+    """Whether pyoxigraph reads as a query a copy of ``text`` in which each occurrence of "service" that is
+    not a plain call has its last letter made an x, and so have the plain call starting at ``unplain``, any
+    call starting inside an earlier one's endpoint, and each match of ``words``; each other plain call has
+    the letters of SERVICE made GRAPH and those of SILENT spaces.  Only letters change, so every string,
+    IRI, comment and line of the text stays as it was: if the copy is a query, none of the occurrences
+    changed to an x was a keyword.  A copy still holding the letters "service" is not read: with none,
+    it holds no SERVICE, so reading it on an empty store in memory (an ASK is evaluated at once)
+    reaches nothing."""
     calls, others = _service_words(text)
     chars = list(text)
-    for start in others + ([unplain] if unplain is not None else []):
-        chars[start + len("service") - 1] = "x"
+    last = len("service") - 1
+    for start in others:
+        chars[start + last] = "x"
+    inside = 0  # the end of the calls so far: a call starting before it is in an earlier call's endpoint
+    for call in calls:
+        start = call.start()
+        if start == unplain or start < inside:
+            chars[start + last] = "x"
+        else:
+            chars[start:start + len("service")] = "GRAPH  "
+            if call.group("silent"):
+                chars[call.start("silent"):call.end("silent")] = " " * len("silent")
+        inside = max(inside, call.end())
     for found in words.finditer(text) if words is not None else ():
         chars[found.end() - 1] = "x"
-    copy, done = [], 0
-    for call in calls:
-        if call.start() != unplain and call.start() >= done:  # one inside an earlier call's endpoint goes with it
-            copy += chars[done:call.start()] + list("GRAPH ") + chars[call.start("endpoint"):call.end("endpoint")]
-            done = call.end("endpoint")
-    copy += chars[done:]
+    copy = "".join(chars)
+    if _SERVICE.search(copy):
+        return False
     try:
-        ox.Store().query("".join(copy), prefixes=prefixes)
+        ox.Store().query(copy, prefixes=prefixes)
     except Exception:  # noqa: BLE001 -- not read for sure: a syntax error, or anything else
         return False
     return True
