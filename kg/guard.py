@@ -24,8 +24,10 @@ has the letters of a GRAPH pattern: if that copy is still a query, none of
 them was the keyword (the word was in a string, an IRI, a name, a comment).
 Only letters change, so no string, IRI, comment or line of the copy begins or
 ends elsewhere than in the query.  The copy holds no letters "service", so no
-SERVICE, and reading it (an ASK is evaluated at once) on an empty store in
-memory reaches nothing.
+SERVICE, and reading it on an empty store in memory reaches nothing outside
+the process.  Some queries are evaluated as they are read (an ASK, an ORDER
+BY), and a cross product of VALUES needs no data: the server counts the
+reading in the query's time limit.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def _reads_as_query(text: str, prefixes: dict[str, str], unplain: int | None = N
     IRI, comment and line of the text stays as it was: if the copy is a query, none of the occurrences
     changed to an x was a keyword.  A copy still holding the letters "service" is not read: with none,
     it holds no SERVICE, so reading it on an empty store in memory (an ASK is evaluated at once)
-    reaches nothing."""
+    reaches nothing outside the process."""
     calls, others = _service_words(text)
     chars = list(text)
     last = len("service") - 1

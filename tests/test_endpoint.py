@@ -465,6 +465,17 @@ def test_slow_query_is_stopped_with_503_while_others_are_served(strict_server, s
     assert len(after) == 2 and len(after & workers) == 1
 
 
+def test_the_checks_reading_a_query_are_timed_too(strict_server):
+    """A query that pyoxigraph reads for the SERVICE check (an odd 'service'), and whose reading is slow
+    (an ASK over a cross product of VALUES, evaluated as it is read), is stopped at the time limit too."""
+    values = " ".join(f"VALUES ?{v} {{ {' '.join(map(str, range(100)))} }}" for v in "abcd")
+    query = f"ASK {{ # a service\n {values} FILTER(?a + ?b + ?c + ?d < 0) }}"
+    started = time.monotonic()
+    status, _, body = http("POST", strict_server + "/sparql", query.encode(),
+                           {"Content-Type": "application/sparql-query"})
+    assert status == 503 and time.monotonic() - started < 4, body
+
+
 LONG = 'BIND ("' + "x" * 400 + '" AS ?a) BIND (CONCAT(?a, ?a) AS ?b) BIND (CONCAT(?b, ?b) AS ?c)'  # ?c: 1,600 bytes
 
 
