@@ -52,8 +52,11 @@ def evaluate(store: ox.Store, r: Request) -> Answer:
     """Run ``r`` on ``store`` and serialise its result; every failure is an Answer with its status."""
     graphs = [ox.NamedNode(g) for g in r.default_graph] if r.default_graph is not None else None
     named = [ox.NamedNode(g) for g in r.named_graphs] if r.named_graphs is not None else None
+
+    def run():
+        return store.query(r.query, prefixes=PREFIXES, default_graph=graphs, named_graphs=named)
     try:
-        result = store.query(r.query, prefixes=PREFIXES, default_graph=graphs, named_graphs=named)
+        result = run()
         kind = ("boolean" if isinstance(result, ox.QueryBoolean) else
                 "solutions" if isinstance(result, ox.QuerySolutions) else "graph")
         fmt = r.formats["graph" if kind == "graph" else "solutions"]
@@ -62,7 +65,7 @@ def evaluate(store: ox.Store, r: Request) -> Answer:
         if kind == "boolean":
             data = results.boolean(bool(result), fmt)
         elif kind == "solutions":
-            data = results.solutions(result, fmt, r.max_rows, r.max_bytes)
+            data = results.solutions(result, fmt, r.max_rows, r.max_bytes, again=run)
         else:
             data = results.triples(result, fmt, r.max_rows, r.max_bytes)
     except SyntaxError as e:

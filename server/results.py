@@ -1,18 +1,21 @@
 """Query results as bytes in a negotiated format, within a row limit and a byte limit.
 
 SELECT results go through pyoxigraph's own writers (SPARQL 1.1 Query Results
-JSON, XML, CSV and TSV) into a buffer that refuses to grow past the byte limit;
-their rows are counted in the written text afterwards.  Written in Rust, a
-small result takes a third less time than read into Python and written here.
-Graphs (CONSTRUCT, DESCRIBE) and datasets go through pyoxigraph's serialisers
-once their triples are counted.
+JSON, XML, CSV and TSV) into a buffer that refuses to grow past the byte limit
+and counts the rows as they are written, by a text the writer puts at least
+once per row: a count never too low, so the writing stops as soon as the limit
+may be passed; only then are the rows counted one by one, the query run again.
+Written in Rust, a small result takes a third less time than read into Python
+and written here.  Graphs (CONSTRUCT, DESCRIBE) and datasets go through
+pyoxigraph's serialisers once their triples are counted.
 """
 
 from __future__ import annotations
 
-import csv
 import io
+import itertools
 import json
+from typing import Callable
 
 import pyoxigraph as ox
 
@@ -47,24 +50,35 @@ class TooLarge(Exception):
     """The result, written, would be longer than the limit allows."""
 
 
-class _Capped(io.BytesIO):
-    """A buffer that raises TooLarge rather than hold more than ``limit`` bytes.  pyoxigraph writes
-    into it in blocks of 8 KB, so a small result costs one call."""
+class _Over(Exception):
+    """The rows written so far may be more than the limit allows (their count is never too low)."""
 
-    def __init__(self, limit: int):
+
+class _Capped(io.BytesIO):
+    """A buffer for a result being written: raises TooLarge rather than hold more than ``max_bytes``
+    bytes, and _Over once ``mark`` has been written more than ``most`` times.  pyoxigraph writes into it
+    in blocks of 8 KB, so a small result costs one call."""
+
+    def __init__(self, max_bytes: int, mark: bytes = b"", most: int = 0):
         super().__init__()
-        self.limit = limit
+        self.max_bytes, self.mark, self.most = max_bytes, mark, most
+        self.seen, self.tail = 0, b""  # marks so far; the end of the last block, where a mark may begin
 
     def write(self, data) -> int:
-        if self.tell() + len(data) > self.limit:
-            raise TooLarge(f"the response would be more than {self.limit} bytes (KG_MAX_RESPONSE_BYTES); "
+        if self.mark:
+            block = self.tail + bytes(data)
+            self.seen += block.count(self.mark)  # the tail is shorter than a mark: none is counted twice
+            self.tail = block[1 - len(self.mark):] if len(self.mark) > 1 else b""
+            if self.seen > self.most:
+                raise _Over()
+        if self.tell() + len(data) > self.max_bytes:
+            raise TooLarge(f"the response would be more than {self.max_bytes} bytes (KG_MAX_RESPONSE_BYTES); "
                            f"add a LIMIT or narrow the query")
         return super().write(data)
 
 
 # per format: pyoxigraph's writer, and a text that its output holds at least once per row (more often
-# only where a literal holds it too) with how many times it occurs besides: a count of rows that is
-# never too low, read in C, and checked exactly only when it is over the limit
+# only where a literal holds it too) with how many times it occurs besides
 RESULTS_FORMATS = {
     "json": (ox.QueryResultsFormat.JSON, b"},{", -1),   # between two rows: {...},{...}
     "xml": (ox.QueryResultsFormat.XML, b"<result>", 0),  # a < in a value is written &lt;
@@ -73,22 +87,23 @@ RESULTS_FORMATS = {
 }
 
 
-def solutions(result: ox.QuerySolutions, fmt: str, max_rows: int, max_bytes: int) -> bytes:
-    """SELECT results in ``fmt`` (a key of SOLUTION_FORMATS); raises TooManyRows, TooLarge."""
+def solutions(result: ox.QuerySolutions, fmt: str, max_rows: int, max_bytes: int,
+              again: Callable[[], ox.QuerySolutions]) -> bytes:
+    """SELECT results in ``fmt`` (a key of SOLUTION_FORMATS); raises TooManyRows, TooLarge.  ``again``
+    runs the query anew, if the rows must be counted one by one."""
     writer, mark, besides = RESULTS_FORMATS[fmt]
-    out = _Capped(max_bytes)
-    result.serialize(out, format=writer)
-    data = out.getvalue()
-    if data.count(mark) - besides > max_rows and _rows(data, fmt) > max_rows:
+    try:
+        return _written(result, writer, _Capped(max_bytes, mark, max_rows + besides))
+    except _Over:
+        pass
+    if sum(1 for _ in itertools.islice(again(), max_rows + 1)) > max_rows:
         raise TooManyRows(f"the result has more than {max_rows} rows (KG_MAX_ROWS); add a LIMIT or narrow the query")
-    return data
+    return _written(again(), writer, _Capped(max_bytes))  # a literal held the mark: only the bytes limit
 
 
-def _rows(data: bytes, fmt: str) -> int:
-    """The rows of a written result, read back (pyoxigraph does not read CSV: it loses term kinds)."""
-    if fmt == "csv":
-        return sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))) - 1
-    return sum(1 for _ in ox.parse_query_results(data, RESULTS_FORMATS[fmt][0]))
+def _written(result: ox.QuerySolutions, writer: ox.QueryResultsFormat, out: _Capped) -> bytes:
+    result.serialize(out, format=writer)
+    return out.getvalue()
 
 
 def boolean(value: bool, fmt: str) -> bytes:

@@ -482,6 +482,8 @@ LONG = 'BIND ("' + "x" * 400 + '" AS ?a) BIND (CONCAT(?a, ?a) AS ?b) BIND (CONCA
 @pytest.mark.parametrize("query, fmt, status, message", [
     ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 6", "json", 400, b"more than 5 rows (KG_MAX_ROWS)"),
     ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 6", "csv", 400, b"more than 5 rows (KG_MAX_ROWS)"),
+    ("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", "xml", 400, b"more than 5 rows (KG_MAX_ROWS)"),  # and 1,000 bytes
+    ("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", "tsv", 400, b"more than 5 rows (KG_MAX_ROWS)"),
     ("CONSTRUCT WHERE { ?s ?p ?o }", "turtle", 400, b"more than 5 triples (KG_MAX_ROWS)"),
     ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 5", "json", 200, b"bindings"),
     ('SELECT ?x WHERE { VALUES ?x { "},{},{},{},{},{},{" } }', "json", 200, b'"value":"},{},{},{},{},{},{"'),
@@ -492,8 +494,8 @@ LONG = 'BIND ("' + "x" * 400 + '" AS ?a) BIND (CONCAT(?a, ?a) AS ?b) BIND (CONCA
 ])
 def test_limits_give_clear_errors(strict_server, query, fmt, status, message):
     """Row, result-size and query-length limits are settings; going past one gets a message naming it
-    (a result past both limits, the byte limit: it stops the writing), and a literal that looks like a row
-    break in the written result does not count as a row."""
+    (a result past both, the row limit's), and a literal that looks like a row break in the written result
+    does not count as a row."""
     got, _, body = http("POST", strict_server + "/sparql?format=" + fmt, query.encode(),
                         {"Content-Type": "application/sparql-query"})
     assert got == status and message in body, body
