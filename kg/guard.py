@@ -8,10 +8,11 @@ letters in the text (pyoxigraph expands no escapes in keywords), so:
 
 - every occurrence of the letters ``service`` (in any case, anywhere, even in a
   string or a comment) is either a plain SERVICE call: ``SERVICE``, an optional
-  ``SILENT``, and an absolute ``<IRI>`` or a plain prefixed name, separated by
-  whitespace only, whose prefix is declared plainly, once, or is one of the
-  predeclared ones; or, in a query, not the keyword at all, which pyoxigraph
-  itself decides (below).  Anything else is refused (``Unclear``);
+  ``SILENT``, and an ``<IRI>``, separated by whitespace only (not a prefixed
+  name: a PREFIX line in a comment or a string, or pyoxigraph reading
+  ``SILENT:x`` as a name, would make it mean another endpoint); or, in a
+  query, not the keyword at all, which pyoxigraph itself decides (below).
+  Anything else is refused (``Unclear``);
 - an update with the letters ``load`` not preceded by a letter or digit may
   LOAD, and is refused;
 - a query with the letters ``from`` not preceded by a letter or digit names
@@ -23,7 +24,10 @@ no other token either, where the keyword stood) and each plain SERVICE call
 has the letters of a GRAPH pattern: if that copy is still a query, none of
 them was the keyword (the word was in a string, an IRI, a name, a comment).
 Only letters change, so no string, IRI, comment or line of the copy begins or
-ends elsewhere than in the query.  The copy holds no letters "service", so no
+ends elsewhere than in the query.  pyoxigraph reads a keyword glued to what
+follows it (``FROMe:g`` is FROM and ``e:g`` when no prefix ``FROMe:`` is
+declared), so a changed word followed by anything but a space or a mark that
+ends a name is not decided: the copy's ``FROxe:g`` may be a name of its own.  The copy holds no letters "service", so no
 SERVICE, and reading it on an empty store in memory reaches nothing outside
 the process.  Some queries are evaluated as they are read (an ASK, an ORDER
 BY), and a cross product of VALUES needs no data: the server counts the
@@ -37,16 +41,16 @@ import re
 import pyoxigraph as ox
 
 IRI = r'<([^<>"{}|^`\\\x00-\x20]*)>'
-PNAME = r'([A-Za-z][A-Za-z0-9_-]*)?:([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?'
 _SERVICE = re.compile(r"service", re.IGNORECASE)
-_SERVICE_CALL = re.compile(r"service(?:[ \t\r\n]+(?P<silent>silent))?[ \t\r\n]*(?P<endpoint>" + IRI + "|" + PNAME
-                           + r"(?=[ \t\r\n{]))", re.IGNORECASE)
-_PREFIX = re.compile(r"prefix", re.IGNORECASE)
-_PREFIX_DECL = re.compile(r"prefix[ \t\r\n]+([A-Za-z][A-Za-z0-9_-]*)?:[ \t\r\n]*" + IRI, re.IGNORECASE)
+_SERVICE_CALL = re.compile(r"service(?:[ \t\r\n]+(?P<silent>silent))?[ \t\r\n]*(?P<endpoint>" + IRI + ")",
+                           re.IGNORECASE)
+ENDS_A_WORD = set(" \t\r\n(){}[]<>,;\"'#^|/*+=!&")  # what may follow a changed word for the copy to decide
 _LOAD = re.compile(r"(?<![A-Za-z0-9_])load", re.IGNORECASE)
 _FROM = re.compile(r"(?<![A-Za-z0-9_])from", re.IGNORECASE)
 ELSEWHERE = {  # the end of the message refusing an occurrence of "service" that is not a plain call
-    True: "; nor is it, read as a word in a string, an IRI, a name or a comment, part of a valid query",
+    True: "; pyoxigraph did not read it as a word in a string, an IRI, a name or a comment of a valid query (it "
+          "is not asked about a word glued to what follows); write the word elsewhere escaped (\"\\u0073ervice\") "
+          "or match it by a regex (\"[s]ervice\")",
     False: '; in an update, write the word elsewhere escaped ("\\u0073ervice") or match it by a regex ("[s]ervice")',
 }
 PLAIN_LETTERS = "acdeflmnoprtv"  # letters re.IGNORECASE equates only with their capitals (not i, k, s: ı, İ, K, ſ)
@@ -74,16 +78,14 @@ def service_targets(text: str, predeclared: dict[str, str], query: bool = False)
         return []
     calls, others = _service_words(text)
     if others and not (query and _reads_as_query(text, predeclared)):
-        raise Unclear(f"at character {others[0]}: 'service' is not followed by a plain endpoint IRI or "
-                      f"prefixed name; a federated query must write SERVICE <IRI> {{ ... }} (a variable "
+        raise Unclear(f"at character {others[0]}: 'service' is not a plain call; a federated query must "
+                      f"write SERVICE <IRI> {{ ... }} (a variable or a prefixed name "
                       f"endpoint is not allowed){ELSEWHERE[query]}")
     targets = []
     for call in calls:
         if query and _reads_as_query(text, predeclared, unplain=call.start()):
-            continue  # its letters are in a name or an IRI, such as e:service e:x: no call
-        iri, prefix, local = call.group(3, 4, 5)  # within the endpoint: IRI's group, PNAME's two
-        targets.append(iri if iri is not None else _resolve(text, prefix or "", local or "", predeclared,
-                                                            call.start()))
+            continue  # its letters are in a string or a name, such as "a service <http://e/>": no call
+        targets.append(call.group(3))  # the IRI within the endpoint
     return targets
 
 
@@ -112,20 +114,22 @@ def _reads_as_query(text: str, prefixes: dict[str, str], unplain: int | None = N
     calls, others = _service_words(text)
     chars = list(text)
     last = len("service") - 1
-    for start in others:
-        chars[start + last] = "x"
+    changed = [start + last for start in others]
     inside = 0  # the end of the calls so far: a call starting before it is in an earlier call's endpoint
     for call in calls:
         start = call.start()
         if start == unplain or start < inside:
-            chars[start + last] = "x"
+            changed.append(start + last)
         else:
             chars[start:start + len("service")] = "GRAPH  "
             if call.group("silent"):
                 chars[call.start("silent"):call.end("silent")] = " " * len("silent")
         inside = max(inside, call.end())
-    for found in words.finditer(text) if words is not None else ():
-        chars[found.end() - 1] = "x"
+    changed += [found.end() - 1 for found in words.finditer(text)] if words is not None else []
+    for at in changed:
+        if at + 1 < len(text) and text[at + 1] not in ENDS_A_WORD:
+            return False  # glued to what follows: the copy may read it as part of a name (FROxe:g)
+        chars[at] = "x"
     copy = "".join(chars)
     if _SERVICE.search(copy):
         return False
@@ -134,23 +138,6 @@ def _reads_as_query(text: str, prefixes: dict[str, str], unplain: int | None = N
     except Exception:  # noqa: BLE001 -- not read for sure: a syntax error, or anything else
         return False
     return True
-
-
-def _resolve(text: str, prefix: str, local: str, predeclared: dict[str, str], at: int) -> str:
-    declared = set()
-    for found in _PREFIX.finditer(text):
-        decl = _PREFIX_DECL.match(text, found.start())
-        if decl is None:
-            raise Unclear(f"at character {found.start()}: 'prefix' is not a plain PREFIX declaration, so the "
-                          f"SERVICE at character {at} cannot be resolved; write its endpoint as <IRI>")
-        if (decl.group(1) or "") == prefix:
-            declared.add(decl.group(2))
-    if len(declared) > 1:
-        raise Unclear(f"prefix '{prefix}:' is declared {len(declared)} ways; write the SERVICE endpoint as <IRI>")
-    base = declared.pop() if declared else predeclared.get(prefix)
-    if base is None:
-        raise Unclear(f"at character {at}: the prefix '{prefix}:' of the SERVICE endpoint is not declared")
-    return base + local
 
 
 def may_load(text: str) -> bool:
