@@ -15,8 +15,9 @@ letters in the text (pyoxigraph expands no escapes in keywords), so:
   Anything else is refused (``Unclear``);
 - an update with the letters ``load`` not preceded by a letter or digit may
   LOAD, and is refused;
-- a query with the letters ``from`` not preceded by a letter or digit names
-  its own dataset, unless pyoxigraph decides that none of them is the keyword.
+- a query with the letters ``from`` (anywhere: pyoxigraph reads ``ASKFROM``
+  as ASK FROM) names its own dataset, unless pyoxigraph decides that none of
+  them is the keyword.
 
 pyoxigraph decides by reading a copy of the query in which each such
 occurrence has its last letter changed (``servicx``, ``frox``: no keyword, and
@@ -46,7 +47,7 @@ _SERVICE_CALL = re.compile(r"service(?:[ \t\r\n]+(?P<silent>silent))?[ \t\r\n]*(
                            re.IGNORECASE)
 ENDS_A_WORD = set(" \t\r\n(){}[]<>,;\"'#^|/*+=!&")  # what may follow a changed word for the copy to decide
 _LOAD = re.compile(r"(?<![A-Za-z0-9_])load", re.IGNORECASE)
-_FROM = re.compile(r"(?<![A-Za-z0-9_])from", re.IGNORECASE)
+_FROM = re.compile(r"from", re.IGNORECASE)  # anywhere: pyoxigraph reads ASKFROM <g> as ASK FROM <g>
 ELSEWHERE = {  # the end of the message refusing an occurrence of "service" that is not a plain call
     True: "; pyoxigraph did not read it as a word in a string, an IRI, a name or a comment of a valid query (it "
           "is not asked about a word glued to what follows); write the word elsewhere escaped (\"\\u0073ervice\") "
@@ -147,8 +148,8 @@ def may_load(text: str) -> bool:
 
 def may_name_dataset(text: str, prefixes: dict[str, str] | None = None) -> bool:
     """Whether a query text may have FROM or FROM NAMED.  Given ``prefixes`` (those the query is read
-    with), the letters "from" not inside a word (?from, "from", <http://e/from>) do not count when
-    pyoxigraph reads the query without them being the keyword."""
+    with), the letters "from" (?from, "from", <http://e/from>) do not count when pyoxigraph reads the
+    query without them being the keyword."""
     if not (_may_contain(text, "from") and _FROM.search(text) is not None):
         return False
     return prefixes is None or not _reads_as_query(text, prefixes, words=_FROM)

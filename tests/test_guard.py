@@ -152,6 +152,10 @@ def test_load_is_found_wherever_it_could_be_a_keyword(text, loads):
     ("SELECT * # a comment\rFROM <http://g> { ?s ?p ?o }", True),
     # found by review: pyoxigraph reads FROMe:g as FROM e:g, and the copy's FROxe:g as a name of FROxe:
     ("PREFIX e: <http://e/> PREFIX FROxe: <http://e/> DESCRIBE <http://e/a> FROMe:g { }", True),
+    # found by a third review: pyoxigraph reads a FROM glued to the keyword before it
+    ("ASKFROM <http://e/g> { ?s ?p ?o }", True),
+    ("CONSTRUCTFROM <http://e/g> WHERE { ?s ?p ?o }", True),
+    ("ASKFROM NAMED <http://e/g> { GRAPH ?g { ?s ?p ?o } }", True),
     ("SELECT * { ?s ?p ?o }", False),
     ('SELECT ?from { ?s <http://e/from> ?from FILTER(?from != "from") } # from', False),
 ])
