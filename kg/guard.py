@@ -28,9 +28,9 @@ Only letters change, so no string, IRI, comment or line of the copy begins or
 ends elsewhere than in the query.  pyoxigraph reads a keyword glued to what
 follows it (``FROMe:g`` is FROM and ``e:g`` when no prefix ``FROMe:`` is
 declared), so a changed word followed by anything but a space or a mark that
-ends a name is not decided: the copy's ``FROxe:g`` may be a name of its own.  The copy holds no letters "service", so no
-SERVICE, and reading it on an empty store in memory reaches nothing outside
-the process.  Some queries are evaluated as they are read (an ASK, an ORDER
+ends a name is not decided: the copy's ``FROxe:g`` may be a name of its own.
+The copy holds no letters "service", so no SERVICE, and reading it on an
+empty store in memory reaches nothing outside the process.  Some queries are evaluated as they are read (an ASK, an ORDER
 BY), and a cross product of VALUES needs no data: the server counts the
 reading in the query's time limit.
 """
@@ -72,8 +72,8 @@ def service_targets(text: str, predeclared: dict[str, str], query: bool = False)
     """The endpoints the SERVICE calls of ``text`` can reach, as IRIs; ``query``: the text is a query, not
     an update, and pyoxigraph is asked which occurrences of "service" are the keyword.
 
-    Raises Unclear if an occurrence of "service" is not a plain call (and, in a query, may be the
-    keyword), or a call's endpoint cannot be resolved without doubt.
+    Raises Unclear if an occurrence of "service" is not a plain call to an <IRI> and, in a query,
+    pyoxigraph does not show that it is no keyword.
     """
     if not _may_contain(text, "erv"):
         return []
