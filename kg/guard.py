@@ -37,6 +37,7 @@ reading in the query's time limit.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pyoxigraph as ox
@@ -90,7 +91,8 @@ def service_targets(text: str, predeclared: dict[str, str], query: bool = False)
     return targets
 
 
-def _service_words(text: str) -> tuple[list[re.Match], list[int]]:
+@functools.lru_cache(maxsize=4)  # service_targets and each copy it has read ask it of the same text
+def _service_words(text: str) -> tuple[tuple[re.Match, ...], tuple[int, ...]]:
     """The plain SERVICE calls of ``text``, and where the other occurrences of "service" start."""
     calls, others = [], []
     for found in _SERVICE.finditer(text):
@@ -99,7 +101,7 @@ def _service_words(text: str) -> tuple[list[re.Match], list[int]]:
             others.append(found.start())
         else:
             calls.append(call)
-    return calls, others
+    return tuple(calls), tuple(others)
 
 
 def _reads_as_query(text: str, prefixes: dict[str, str], unplain: int | None = None,
