@@ -45,11 +45,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import pyoxigraph as ox  # noqa: E402
+from servers import VIRTUOSO_GRAPH, children, cpu_seconds, each_size, memory_mb, start_kg, start_virtuoso, stop  # noqa: E402
+from workload import POOLS, QUERIES, SELECT, workload  # noqa: E402
 
 from kg.namespaces import PREFIXES  # noqa: E402
-from servers import (VIRTUOSO_GRAPH, children, cpu_seconds, each_size, memory_mb, start_kg,  # noqa: E402
-                     start_virtuoso, stop)
-from workload import POOLS, QUERIES, SELECT, workload  # noqa: E402
 
 SAMPLES_PER_KIND = 3     # requests per kind whose result counts are compared across engines
 UNCOMPARED = {"describe": "DESCRIBE's answer is up to the engine (SPARQL 1.1, 16.4): Virtuoso adds the triples "
@@ -61,6 +60,7 @@ def build(size: str, work: Path) -> None:
     """Build the store of ``size`` ('project' or a triple count) at work/store, as `kg build` does
     (without the checks), dump its default graph to work/default.nt and its pools to work/pools.json."""
     import synthetic
+
     from kg.load import load
     from kg.namespaces import graph_iri
     from kg.reason import closure as reasoned

@@ -79,7 +79,7 @@ def measure(name: str, url: str, extra: dict, kinds: list[str], requests: list, 
         # encoded before the clock starts, as bench/endpoint.py does: that is the client's time, not the server's
         bodies = {text: urllib.parse.urlencode({"query": text, **extra}).encode() for text in texts}
 
-        def over_http(text: str) -> None:
+        def over_http(text: str, bodies=bodies, kind=kind) -> None:
             status, data = post(conn, parts.path, bodies[text], QUERIES[kind][0])
             if status != 200:
                 raise RuntimeError(f"{name}: {kind}: {status} {data[:300]!r}")

@@ -64,8 +64,8 @@ def run_reasonable(quads):
 def child(engine: str, size: int, work: Path) -> None:
     """Run one build of a ``size`` graph with ``engine``, printing one JSON line per stage."""
     import pyoxigraph as ox
-
     import synthetic
+
     from kg import reason
     from kg.load import load
     from kg.namespaces import graph_iri
@@ -124,7 +124,8 @@ def measure(engine: str, size: int, timeout: float) -> dict:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
             output = done.stdout
             status = "ok" if done.returncode == 0 else (
-                f"failed (exit {done.returncode}{', killed by a signal, e.g. out of memory' if done.returncode < 0 else ''})"
+                f"failed (exit {done.returncode}"
+                f"{', killed by a signal, e.g. out of memory' if done.returncode < 0 else ''})"
                 f": {done.stderr.strip()[-300:]}")
         except subprocess.TimeoutExpired as e:
             output = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")

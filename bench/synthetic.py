@@ -58,7 +58,8 @@ def generate(triples: int, seed: int = 1) -> str:
         out.append(f"membership:m{i} a org:Membership ; skos:prefLabel \"Membership {i}\"@en ; "
                    f"org:member body:a{i} ; org:organization body:g{rng.randrange(groups)} ; "
                    f"org:role role:country-representative ; org:memberDuring membership:m{i}-p .\n"
-                   f"membership:m{i}-p a time:ProperInterval ; skos:prefLabel \"Period {i}\"@en ; time:hasBeginning instant:y{1950 + i % 80} .\n")
+                   f"membership:m{i}-p a time:ProperInterval ; skos:prefLabel \"Period {i}\"@en ; "
+                   f"time:hasBeginning instant:y{1950 + i % 80} .\n")
         if i % 5:
             kind, original = CHANGES[i % 4]
             out.append(f'change:c{i} a {kind} ; skos:prefLabel "Change {i}"@en ; {original} body:a{i - 1} ; '

@@ -1,4 +1,5 @@
-"""The pipeline: load, check shapes, reason, run the checks, write the store.
+"""The pipeline: load, replay the journal, reason, write a store, check its shapes, run the checks,
+publish.
 
 The store keeps every fact in the named graph of its source, the ontology in
 ``graph/ontology`` and the entailments in ``graph/inferred``.  Its default graph
@@ -10,16 +11,20 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import reason, store as store_, update as update_
-from .load import Dataset, InputError, load
-from .namespaces import compact, graph_iri
+from . import reason
+from .errors import InvalidInput
+from .load import Inputs, display, load
+from .query import where_and_why
 from .settings import Settings
-from .validate import ValidationFailed, check_shapes_in_store, run_checks
+from .store import StoreLayout
+from .terms import compact, graph_iri
+from .validate import ValidationFailed, check_problems, shape_problems
 
 
 @dataclass
@@ -56,30 +61,58 @@ class _Clock:
         self.last = now
 
 
-def validated(settings: Settings, target: Path | None = None,
-              dataset: Dataset | None = None) -> tuple[Dataset, ox.Store, Report]:
-    """Load (the files and the journal of updates, unless ``dataset`` is given), reason, load a store,
+def build(settings: Settings) -> Report:
+    """Build a new store version from the files and the journal and publish it; on any failure
+    the previous store stays in place."""
+    layout = StoreLayout(settings.store_dir)
+    with layout.turn():
+        started = time.perf_counter()
+        inputs = replayed(load(settings))
+        return publish(settings, layout, inputs, loaded=time.perf_counter() - started)
+
+
+def validated(settings: Settings) -> Report:
+    """Everything a build does but write and publish: the store is kept in memory."""
+    started = time.perf_counter()
+    inputs = replayed(load(settings))
+    _, report = derive(settings, inputs, loaded=time.perf_counter() - started)
+    return report
+
+
+def replayed(inputs: Inputs) -> Inputs:
+    """``inputs`` with the journal of updates applied to its graphs, if there is a journal.
+    Raises InvalidInput naming the journal's line and column if it cannot be applied."""
+    if inputs.journal is None:
+        return inputs
+    work = ox.Store()
+    work.bulk_extend(inputs.dataset.quads())
+    try:
+        work.update(inputs.journal.text)
+    except SyntaxError as e:
+        where, why = where_and_why(e)
+        raise InvalidInput(f"{display(inputs.journal.path)}:{where}: {why}") from None
+    return Inputs(inputs.dataset.regrouped(set(work), f"after {inputs.journal.path.name}"), inputs.rules)
+
+
+def derive(settings: Settings, inputs: Inputs, target: Path | None = None,
+           loaded: float = 0.0) -> tuple[ox.Store, Report]:
+    """Reason over ``inputs``, load the result into a store (at ``target``, a new version, or in memory),
     then check the shapes and run the checks on it.
 
-    The store is written at ``target`` (a new store version) or kept in memory.
-    Raises InputError for unreadable input, UpdateRefused for an unreadable
-    journal and ValidationFailed for data that does not conform to the shapes
-    or fails a check.
+    Raises InvalidInput for a schema the reasoner does not follow, and ValidationFailed for data that
+    does not conform to the shapes or fails a check.
     """
-    report = Report()
+    report = Report(seconds={"load": loaded})
     clock = _Clock(report)
-    if dataset is None:
-        dataset = update_.replay(load(settings))
-    clock.lap("load")
     try:
         if settings.reasoner == "owlrl":
-            quads = list(dataset.quads())
+            quads = list(inputs.dataset.quads())
             closure = reason.Closure.of(quads, reason.reference(quads))
             del quads
         else:
-            closure = reason.closure(dataset.quads())
+            closure = reason.closure(inputs.dataset.quads())
     except reason.UnsupportedSchema as e:
-        raise InputError(f"{settings.ontology_dir}: {e}") from None
+        raise InvalidInput(f"{settings.ontology_dir}: {e}") from None
     clock.lap("reason")
     inferred = graph_iri(settings.base_iri, "inferred").value
     report.triples = {(g or "(default graph: the union)"): n for g, n in closure.counts(inferred).items()}
@@ -91,62 +124,35 @@ def validated(settings: Settings, target: Path | None = None,
         # lenient: the file was serialised from parsed terms, so their IRIs are valid already.
         store.bulk_load(path=f.name, format=ox.RdfFormat.N_QUADS, lenient=True)
     clock.lap("write")
-    problems = check_shapes_in_store(store, dataset)
-    clock.lap("shapes")
-    if problems:
-        raise ValidationFailed(problems)
-    problems = run_checks(store, dataset)
-    clock.lap("checks")
-    if problems:
-        raise ValidationFailed(problems)
-    return dataset, store, report
+    for stage, judge in (("shapes", shape_problems), ("checks", check_problems)):
+        problems = judge(store, inputs)
+        clock.lap(stage)
+        if problems:
+            raise ValidationFailed(problems)
+    return store, report
 
 
-def build(settings: Settings) -> Report:
-    """Build a new store version from the files and the journal and publish it; on any failure
-    the previous store stays in place."""
-    with update_.turn(settings):
-        return _publish(settings, None)
+def publish(settings: Settings, layout: StoreLayout, inputs: Inputs, record: Callable[[], Callable] | None = None,
+            loaded: float = 0.0) -> Report:
+    """Derive a new store version from ``inputs`` and make it the current one.
 
-
-def update(settings: Settings, text: str, refuse_load: bool = True) -> Report:
-    """Apply the SPARQL Update ``text`` to the store, build from the result, publish it and journal the change.
-
-    Raises kg.store.StoreError when no store is built, UpdateRefused or
-    ValidationFailed when the update cannot be applied; then nothing changed.
-    ``refuse_load``: as kg.update.change.
+    ``record``, if given, records the change in the journal just before the store is published,
+    and returns an undo that runs if publishing fails: the journal never lacks a change the store has.
+    On any failure the new version is removed and the current one stays.
     """
-    with update_.turn(settings):
-        dataset, deleted, inserted = update_.change(settings, text, store_.open_read_only(settings.store_dir),
-                                                    refuse_load)
-        if not deleted and not inserted:
-            return Report(changed=(0, 0))
-        entry = update_.journal_entry(deleted, inserted)
-        report = _publish(settings, dataset, lambda: update_.record(settings, entry))
-        report.changed = (len(deleted), len(inserted))
-        return report
-
-
-def _publish(settings: Settings, dataset: Dataset | None, journal=None) -> Report:
-    """Build a new version (from ``dataset``, or the files and the journal) and publish it.
-
-    ``journal``, if given, records the change just before the store is
-    published, and returns an undo that runs if publishing fails: the journal
-    never lacks a change the store has.
-    """
-    version = store_.new_version(settings.store_dir)
+    version = layout.new_version()
     undo = None
     try:
-        _, store, report = validated(settings, version, dataset)
+        store, report = derive(settings, inputs, version, loaded)
         started = time.perf_counter()
         store.flush()
         store.optimize()
         del store
-        undo = journal() if journal else None
-        store_.publish(settings.store_dir, version)
+        undo = record() if record else None
+        layout.publish(version)
         report.seconds["publish"] = time.perf_counter() - started
     except BaseException:
-        store_.discard(version)
+        layout.discard(version)
         if undo:
             undo()
         raise

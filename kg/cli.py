@@ -1,89 +1,102 @@
-"""The ``kg`` command: one sub-command per pipeline stage.
+"""The ``kg`` command: one sub-command per pipeline stage, and those other packages register
+(``kg serve``, from the server, through the ``kg.commands`` entry points).
 
-Exit codes (a contract, also in the README):
+Exit codes (a contract, also in the README), from the kinds of kg.errors:
   0  success
-  1  the input is invalid: a data or ontology file, a shape, a check or a query;
-     the message names the place, and nothing was changed
+  1  the input is invalid (a data or ontology file, a shape, a check, a query) or
+     refused; the message names the place, and nothing was changed
   2  usage error, or nothing to work on (no store built yet)
   3  internal error (a bug: please report it)
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import os
-import subprocess
 import sys
 import traceback
-from pathlib import Path
+from importlib.metadata import entry_points
 
 import click
 
-from . import store as store_
-from .build import build as run_build, update as run_update, validated
-from .explain import Explainer, SearchExhausted, parse_triple
-from .load import InputError
-from .namespaces import graph_iri, turtle_prefixes
-from .query import FORMATS, STATS_CLASSES, STATS_DEFAULT, STATS_GRAPHS, QueryError, read_query, render, run
-from .settings import SETTINGS, Settings
-from .update import UpdateRefused
-from .validate import ValidationFailed, grouped
+from .build import build as run_build
+from .build import validated
+from .errors import KgError, UsageError
+from .explain import Explainer
+from .query import FORMATS, STATS_CLASSES, STATS_DEFAULT, STATS_GRAPHS, read_query, render, run
+from .settings import SETTINGS, Settings, env, option
+from .store import StoreLayout
+from .terms import graph_iri, parse_triple
+from .update import update as run_update
 
-EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+EXIT_INTERNAL = 3
+# What a failure of a command that writes means for the store, said after its error.
+UNCHANGED = {"build": "kg: build failed; the previous store is untouched",
+             "update": "kg: update refused; nothing was changed"}
 
 
-def _settings_options(f):
+class Kg(click.Group):
+    """The ``kg`` group: its one handler turns every KgError into its message and its exit code, and the
+    commands of other packages are loaded from their entry points only when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_registered()})
+
+    def get_command(self, ctx: click.Context, name: str):
+        command = super().get_command(ctx, name)
+        if command is None and name in _registered():
+            command = _registered()[name].load()
+        return command
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KgError as e:
+            lines = e.lines()
+            if e.exit_code != 1:  # kind 1 names its place (file:line:column) first, as compilers do
+                lines[0] = f"kg: {lines[0]}"
+            if e.exit_code == 1 and ctx.invoked_subcommand in UNCHANGED:
+                lines.append(UNCHANGED[ctx.invoked_subcommand])
+            if e.exit_code == EXIT_INTERNAL:
+                lines.append("kg: this is a bug; please report it")
+            for line in lines:
+                click.echo(line, err=True)
+            ctx.exit(e.exit_code)
+
+
+def settings_options(f):
+    """The options of every setting, for a command that reads them with ``settings(options)``."""
     for s in reversed(SETTINGS):
-        f = click.option("--" + s.name.replace("_", "-"), s.name, default=None,
-                         help=f"{s.help} [env KG_{s.name.upper()}; default {s.default}]")(f)
+        default = s.metadata["text"] or "(empty)"
+        f = click.option(option(s), s.name, default=None, metavar="TEXT",
+                         help=f"{s.metadata['help']} [env {env(s)}; default {default}]")(f)
     return f
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(message, err=True)
-    sys.exit(code)
+def settings(options: dict) -> Settings:
+    return Settings.from_env(**options)
 
 
-def _settings(options: dict) -> Settings:
-    try:
-        return Settings.from_env(**options)
-    except ValueError as e:
-        _fail(f"kg: {e}", EXIT_USAGE)
-
-
-def _report_validation(e: ValidationFailed) -> None:
-    for line in grouped(e.problems):
-        click.echo(line, err=True)
-    _fail(f"kg: the data does not conform: {len(e.problems)} problem(s); nothing was changed",
-          EXIT_INVALID)
-
-
-@click.group()
+@click.group(cls=Kg)
 @click.version_option(package_name="spacecoord-kg")
 def cli():
     """Build, check and query the space-exploration coordination knowledge graph."""
 
 
 @cli.command()
-@_settings_options
+@settings_options
 def build(**options):
     """Load, validate, reason and write the store (swapped in only if all succeeds)."""
-    settings = _settings(options)
-    _publish(lambda: run_build(settings), "build failed; the previous store is untouched")
+    _print(run_build(settings(options)).lines())
 
 
-def _publish(run, failure: str) -> None:
-    """Run a build or an update and print its report; a failure exits with its code, having changed nothing."""
-    try:
-        report = run()
-    except (InputError, UpdateRefused) as e:  # UpdateRefused from a build: the journal cannot be replayed
-        _fail(f"{e}\nkg: {failure}", EXIT_INVALID)
-    except ValidationFailed as e:
-        _report_validation(e)
-    except store_.StoreError as e:
-        _fail(f"kg: {e}", EXIT_USAGE)
-    for line in report.lines():
-        click.echo(line)
+@cli.command()
+@settings_options
+def validate(**options):
+    """Check the data against the SHACL shapes and the SPARQL checks; write nothing."""
+    report = validated(settings(options))
+    click.echo(f"conforms: {sum(report.triples.values())} quads, "
+               f"{len(report.triples)} graphs, all shapes and checks pass")
 
 
 def _text(query_or_file: str) -> str:
@@ -91,43 +104,22 @@ def _text(query_or_file: str) -> str:
     try:
         return sys.stdin.read() if query_or_file == "-" else read_query(query_or_file)
     except OSError as e:
-        _fail(f"kg: {query_or_file}: {e.strerror}", EXIT_USAGE)
-
-
-@cli.command()
-@_settings_options
-def validate(**options):
-    """Check the data against the SHACL shapes and the SPARQL checks; write nothing."""
-    settings = _settings(options)
-    try:
-        _, _, report = validated(settings)
-    except (InputError, UpdateRefused) as e:
-        _fail(str(e), EXIT_INVALID)
-    except ValidationFailed as e:
-        _report_validation(e)
-    click.echo(f"conforms: {sum(report.triples.values())} quads, "
-               f"{len(report.triples)} graphs, all shapes and checks pass")
+        raise UsageError(f"{query_or_file}: {e.strerror}") from None
 
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               help="How to print SELECT results (graphs always print as Turtle).")
 @click.argument("query_or_file")
-@_settings_options
+@settings_options
 def query(fmt, query_or_file, **options):
     """Run a SPARQL query (text, a .rq file, or - for stdin) over all graphs.
 
     The project's prefixes (sc:, org:, skos:, body:, place:, ...) are predeclared.
     """
-    settings = _settings(options)
+    s = settings(options)
     text = _text(query_or_file)
-    try:
-        result = run(store_.open_read_only(settings.store_dir), text)
-        click.echo(render(result, fmt), nl=False)
-    except QueryError as e:
-        _fail(str(e), EXIT_INVALID)
-    except store_.StoreError as e:
-        _fail(f"kg: {e}", EXIT_USAGE)
+    click.echo(render(run(StoreLayout(s.store_dir).open(), text), fmt), nl=False)
 
 
 @cli.command()
@@ -136,37 +128,26 @@ def query(fmt, query_or_file, **options):
 @click.argument("subject")
 @click.argument("predicate")
 @click.argument("object_", metavar="OBJECT")
-@_settings_options
+@settings_options
 def explain(fmt, subject, predicate, object_, **options):
     """Say where a triple is asserted, or derive it by OWL 2 RL rules down to asserted triples.
 
     Terms are written as in Turtle, with the project's prefixes:
     kg explain body:nasa org:memberOf body:imewg
     """
-    settings = _settings(options)
-    try:
-        triple = parse_triple(f"{subject} {predicate} {object_}", turtle_prefixes())
-    except SyntaxError as e:
-        _fail(f"explain: {e.msg if hasattr(e, 'msg') else e}", EXIT_INVALID)
-    try:
-        store = store_.open_read_only(settings.store_dir)
-    except store_.StoreError as e:
-        _fail(f"kg: {e}", EXIT_USAGE)
-    explainer = Explainer(store, graph_iri(settings.base_iri, "inferred"))
-    try:
-        derivation = explainer.explain(triple)
-    except SearchExhausted as e:
-        _fail(f"kg: {e}; please report it", EXIT_INTERNAL)
-    if derivation is None:
-        message = f"not entailed: {subject} {predicate} {object_} is neither asserted nor inferred"
-        click.echo(json.dumps({"status": "not entailed", "message": message}) if fmt == "json" else message)
-        return
-    click.echo(json.dumps(derivation.as_json(), indent=2) if fmt == "json" else "\n".join(derivation.lines(show=explainer.show)))
+    s = settings(options)
+    triple = parse_triple(f"{subject} {predicate} {object_}")
+    explainer = Explainer(StoreLayout(s.store_dir).open(), graph_iri(s.base_iri, "inferred"))
+    explanation = explainer.explain(triple)
+    if fmt == "json":
+        click.echo(json.dumps(explanation.as_json(), indent=2))
+    else:
+        _print(explanation.lines(explainer.show))
 
 
 @cli.command()
 @click.argument("update_or_file")
-@_settings_options
+@settings_options
 def update(update_or_file, **options):
     """Apply a SPARQL Update (text, a file, or - for stdin) to the named graphs of the store.
 
@@ -174,45 +155,28 @@ def update(update_or_file, **options):
     checks run, and the new store is swapped in only if all succeeds; the change
     is recorded in the journal <store_dir>.updates.ru, which 'kg build' replays.
     """
-    settings = _settings(options)
-    text = _text(update_or_file)
-    _publish(lambda: run_update(settings, text), "update refused; nothing was changed")
+    s = settings(options)
+    _print(run_update(s, _text(update_or_file)).lines())
 
 
 @cli.command()
-@_settings_options
-def serve(**options):
-    """Serve the graph over HTTP (building it first if there is no store yet).
-
-    Routes: /sparql (SPARQL 1.1 Protocol), /store (Graph Store Protocol),
-    /explain?s=S&p=P&o=O (why a triple holds), /resource?iri=X, /-/health,
-    /-/stats, /-/metrics.
-    """
-    settings = _settings(options)
-    if not Path(settings.store_dir).exists():
-        click.echo(f"kg: no store at {settings.store_dir}; building it first", err=True)
-        # In a child process: a store opened here would be inherited, half-alive, by the forked workers.
-        done = subprocess.run([sys.executable, "-m", "kg", "build"], env=os.environ | settings.environment())
-        if done.returncode:
-            sys.exit(done.returncode)
-    from server.serve import serve as run_server  # the server's dependencies only when serving
-
-    click.echo(f"kg: serving on http://{settings.host}:{settings.port}/ with {settings.workers} worker(s)", err=True)
-    run_server(settings)
-
-
-@cli.command()
-@_settings_options
+@settings_options
 def stats(**options):
     """Triples per named graph and entities per class."""
-    settings = _settings(options)
-    try:
-        store = store_.open_read_only(settings.store_dir)
-    except store_.StoreError as e:
-        _fail(f"kg: {e}", EXIT_USAGE)
-    click.echo(render(run(store, STATS_DEFAULT)))
-    click.echo(render(run(store, STATS_GRAPHS)))
-    click.echo(render(run(store, STATS_CLASSES)))
+    store = StoreLayout(settings(options).store_dir).open()
+    for text in (STATS_DEFAULT, STATS_GRAPHS, STATS_CLASSES):
+        click.echo(render(run(store, text)))
+
+
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
+
+
+@functools.cache
+def _registered() -> dict:
+    """The commands other packages register (the server's ``serve``), by name, not yet loaded."""
+    return {e.name: e for e in entry_points(group="kg.commands")}
 
 
 def main() -> None:
@@ -220,4 +184,5 @@ def main() -> None:
         cli()
     except Exception:  # noqa: BLE001 -- the last resort that keeps exit code 3 meaning "bug"
         traceback.print_exc()
-        _fail("kg: internal error (a bug); please report it with the trace above", EXIT_INTERNAL)
+        click.echo("kg: internal error (a bug); please report it with the trace above", err=True)
+        sys.exit(EXIT_INTERNAL)

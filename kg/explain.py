@@ -10,12 +10,33 @@ entailed".
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .namespaces import OWL, PROV, RDF, RDFS, compact
+from .describe import Provenance
+from .errors import Bug
+from .terms import (
+    CHAIN,
+    DOMAIN,
+    EQ_CLASS,
+    EQ_PROPERTY,
+    FIRST,
+    FUNCTIONAL,
+    INVERSE,
+    INVERSE_FUNCTIONAL,
+    NIL,
+    RANGE,
+    REST,
+    SAME_AS,
+    SUB_CLASS,
+    SUB_PROPERTY,
+    SYMMETRIC,
+    TRANSITIVE,
+    TYPE,
+    compact,
+    show,
+)
 
 RULES = {
     "cax-sco": "instances of a class are instances of its superclasses",
@@ -49,23 +70,16 @@ RULES = {
     "scm-rng2": "a property has the ranges of its super-properties",
 }
 
-TYPE = ox.NamedNode(RDF + "type")
-SUB_CLASS, SUB_PROPERTY = ox.NamedNode(RDFS + "subClassOf"), ox.NamedNode(RDFS + "subPropertyOf")
-DOMAIN, RANGE = ox.NamedNode(RDFS + "domain"), ox.NamedNode(RDFS + "range")
-EQ_CLASS, EQ_PROPERTY = ox.NamedNode(OWL + "equivalentClass"), ox.NamedNode(OWL + "equivalentProperty")
-INVERSE, SAME_AS = ox.NamedNode(OWL + "inverseOf"), ox.NamedNode(OWL + "sameAs")
-CHAIN = ox.NamedNode(OWL + "propertyChainAxiom")
-FIRST, REST, NIL = ox.NamedNode(RDF + "first"), ox.NamedNode(RDF + "rest"), ox.NamedNode(RDF + "nil")
-SYMMETRIC, TRANSITIVE = ox.NamedNode(OWL + "SymmetricProperty"), ox.NamedNode(OWL + "TransitiveProperty")
-FUNCTIONAL = ox.NamedNode(OWL + "FunctionalProperty")
-INVERSE_FUNCTIONAL = ox.NamedNode(OWL + "InverseFunctionalProperty")
-PRIMARY_SOURCE = ox.NamedNode(PROV + "hadPrimarySource")
 DEFAULT = ox.DefaultGraph()
 BUDGET = 20_000
 
 
-class SearchExhausted(Exception):
+class SearchExhausted(Bug):
     """A triple the store holds, for which the backward search found no derivation."""
+
+
+def _terms(t: ox.Triple) -> dict:
+    return {"subject": str(t.subject), "predicate": str(t.predicate), "object": str(t.object)}
 
 
 @dataclass
@@ -74,12 +88,12 @@ class Derivation:
 
     triple: ox.Triple
     rule: str | None = None
-    premises: list["Derivation"] = field(default_factory=list)
+    premises: list[Derivation] = field(default_factory=list)
     asserted_in: list[tuple[str, str | None]] = field(default_factory=list)  # (graph, document)
+    entailed = True
 
     def as_json(self) -> dict:
-        t = self.triple
-        out = {"subject": str(t.subject), "predicate": str(t.predicate), "object": str(t.object)}
+        out = _terms(self.triple)
         if self.asserted_in:
             out["status"] = "asserted"
             out["asserted_in"] = [{"graph": g, "source": d} for g, d in self.asserted_in]
@@ -88,9 +102,8 @@ class Derivation:
                        premises=[p.as_json() for p in self.premises])
         return out
 
-    def lines(self, indent: str = "", show=None) -> list[str]:
-        """The derivation as an indented tree; ``show`` renders a term (default: prefixed names)."""
-        show = show or _show
+    def lines(self, show=show, indent: str = "") -> list[str]:
+        """The derivation as an indented tree; ``show`` renders a term."""
         t = self.triple
         head = f"{indent}{show(t.subject)} {show(t.predicate)} {show(t.object)}"
         if self.asserted_in:
@@ -98,41 +111,41 @@ class Derivation:
             return [f"{head}", f"{indent}    asserted in {where}"]
         out = [head, f"{indent}    inferred by {self.rule} ({RULES.get(self.rule, '')}) from:"]
         for premise in self.premises:
-            out += premise.lines(indent + "      ", show)
+            out += premise.lines(show, indent + "      ")
         return out
 
 
-def _show(term) -> str:
-    return compact(term.value) if isinstance(term, ox.NamedNode) else str(term)
-
-
 @dataclass
-class Statement:
-    """A triple of the default graph and the graphs asserting it (none: it is inferred)."""
+class NotEntailed:
+    """A triple the store does not hold: neither asserted nor inferred."""
 
     triple: ox.Triple
-    asserted_in: list[tuple[str, str | None]]
+    entailed = False
 
-    @property
-    def inferred(self) -> bool:
-        return not self.asserted_in
+    def as_json(self) -> dict:
+        return _terms(self.triple) | {"status": "not entailed", "message": "neither asserted nor inferred"}
+
+    def lines(self, show=show) -> list[str]:
+        t = self.triple
+        return [f"not entailed: {show(t.subject)} {show(t.predicate)} {show(t.object)} "
+                "is neither asserted nor inferred"]
 
 
 class Explainer:
     """Backward search for derivations over a built store (default graph = the union)."""
 
     def __init__(self, store: ox.Store, inferred_graph: ox.NamedNode):
-        self.store, self.inferred_graph = store, inferred_graph
+        self.store = store
+        self.provenance = Provenance(store, inferred_graph)
         self.done: dict[ox.Triple, Derivation] = {}
         self.budget = BUDGET
         self.lists: dict = {}
-        self.sources: dict[ox.NamedNode, str | None] = {}
 
     def show(self, term) -> str:
         """A term as a prefixed name; a property chain's list as its members in brackets."""
         if term in self.lists:
-            return "(" + " ".join(_show(t) for t in self.lists[term]) + ")"
-        return _show(term)
+            return "(" + " ".join(show(t) for t in self.lists[term]) + ")"
+        return show(term)
 
     def holds(self, s, p, o) -> bool:
         return any(True for _ in self.store.quads_for_pattern(s, p, o, DEFAULT))
@@ -143,37 +156,14 @@ class Explainer:
     def subjects(self, p, o):
         return [q.subject for q in self.store.quads_for_pattern(None, p, o, DEFAULT)]
 
-    def asserted_in(self, t: ox.Triple) -> list[tuple[str, str | None]]:
-        """(graph, source document) for each named graph stating ``t``, except the inferred graph."""
-        graphs = [q.graph_name for q in self.store.quads_for_pattern(t.subject, t.predicate, t.object, None)
-                  if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != self.inferred_graph]
-        out = []
-        for g in sorted(graphs, key=lambda g: g.value):
-            if g not in self.sources:
-                docs = self.objects(g, PRIMARY_SOURCE)
-                self.sources[g] = docs[0].value if docs else None
-            out.append((g.value, self.sources[g]))
-        return out
-
-    def statements(self, node, incoming: bool = False, limit: int = 500) -> tuple[list[Statement], bool]:
-        """Up to ``limit`` triples with ``node`` as subject (as object if ``incoming``), and
-        whether there were more; each says where it is asserted, or that it is inferred."""
-        pattern = (None, None, node) if incoming else (node, None, None)
-        out: list[Statement] = []
-        for q in self.store.quads_for_pattern(*pattern, DEFAULT):
-            if len(out) == limit:
-                return out, True
-            out.append(Statement(q.triple, self.asserted_in(q.triple)))
-        return out, False
-
-    def explain(self, t: ox.Triple) -> Derivation | None:
-        """One derivation of ``t``, or None if the store does not hold it.
+    def explain(self, t: ox.Triple) -> Derivation | NotEntailed:
+        """One derivation of ``t``, or NotEntailed if the store does not hold it.
 
         Raises SearchExhausted if the store holds ``t`` but the search gave up
         before finding a derivation.
         """
         if not self.holds(t.subject, t.predicate, t.object):
-            return None
+            return NotEntailed(t)
         derivation = self._derive(t, frozenset())
         if derivation is None:
             raise SearchExhausted(f"{t} is in the store, but no derivation was found "
@@ -183,7 +173,7 @@ class Explainer:
     def _derive(self, t: ox.Triple, visiting: frozenset) -> Derivation | None:
         if t in self.done:
             return self.done[t]
-        where = self.asserted_in(t)
+        where = self.provenance.of(t)
         if where:
             self.done[t] = Derivation(t, asserted_in=where)
             return self.done[t]
@@ -332,36 +322,3 @@ class Explainer:
                 for tail in walk(nxt, rest):
                     yield [q.triple] + tail
         yield from walk(s, chain)
-
-
-def parse_triple(text: str, prefixes: str) -> ox.Triple:
-    """A triple from Turtle terms ('body:nasa org:memberOf body:imewg'); raises SyntaxError."""
-    quads = list(ox.parse((prefixes + text.strip().rstrip(".") + " .").encode("utf-8"),
-                          format=ox.RdfFormat.TURTLE))
-    if len(quads) != 1:
-        raise SyntaxError(f"expected one triple, got {len(quads)}")
-    return quads[0].triple
-
-
-def parse_term(text: str, prefixes: str):
-    """One RDF term: an absolute IRI, a blank node ``_:b``, ``a``, or a Turtle term
-    (``body:nasa``, ``<iri>``, ``"1999"^^xsd:gYear``) with ``prefixes``; raises ValueError."""
-    text = text.strip()
-    if text == "a":
-        return TYPE
-    try:
-        if text.startswith("_:"):
-            return ox.BlankNode(text[2:])
-        if "://" in text and not text.startswith(("<", '"', "'")):
-            return ox.NamedNode(text)
-    except ValueError as e:
-        raise ValueError(f"{text!r}: {e}") from None
-    try:
-        quads = list(ox.parse((prefixes + f"<urn:kg:s> <urn:kg:p> {text} .").encode("utf-8"),
-                              format=ox.RdfFormat.TURTLE))
-    except SyntaxError as e:
-        reason = re.sub(r"^Parser error at [^:]*: | \(line \d+\)$", "", str(e))
-        raise ValueError(f"{text!r}: {reason}") from None
-    if len(quads) != 1 or isinstance(quads[0].object, ox.Triple):
-        raise ValueError(f"{text!r}: expected one term")
-    return quads[0].object

@@ -1,4 +1,5 @@
-"""Load stage: parse the ontology and data Turtle files into named graphs.
+"""Load stage: read everything a build starts from, into ``Inputs``: the asserted graphs, the shapes
+and checks that judge them, and the journal of updates.
 
 Graphs: every ``ontology/*.ttl`` but ``shapes.ttl`` goes to ``graph/ontology``;
 ``data/sources.ttl`` to ``graph/metadata``; any other ``data/**/NAME.ttl`` to
@@ -11,17 +12,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .namespaces import RDF, SC_NS, graph_iri
+from .errors import InvalidInput
 from .settings import CANONICAL_BASE, Settings
-
-
-class InputError(Exception):
-    """Bad input.  The message names the place (file:line:column where known)."""
+from .store import StoreLayout
+from .terms import SC, TYPE, graph_iri
 
 
 @dataclass
@@ -33,9 +33,9 @@ class ParsedFile:
 
 @dataclass
 class Dataset:
-    """The asserted input: parsed files, grouped into named graphs."""
+    """The asserted graphs: parsed files, each in the named graph of its source."""
 
-    settings: Settings
+    base_iri: str
     files: list[ParsedFile] = field(default_factory=list)
 
     def quads(self):
@@ -45,6 +45,18 @@ class Dataset:
 
     def graph_names(self) -> list[ox.NamedNode]:
         return sorted({f.graph for f in self.files}, key=lambda g: g.value)
+
+    def triples_of(self, name: str) -> list[ox.Triple]:
+        """The triples of ``graph/<name>`` ('ontology', 'metadata', a source)."""
+        graph = graph_iri(self.base_iri, name)
+        return [t for f in self.files if f.graph == graph for t in f.triples]
+
+    def described_graphs(self) -> set[ox.NamedNode]:
+        """The graphs that may hold facts: graph/ontology, graph/metadata, and each graph that
+        graph/metadata describes as an sc:SourceGraph (with its source document)."""
+        source_graph = rebase(SC.SourceGraph, self.base_iri)
+        described = {t.subject for t in self.triples_of("metadata") if t.predicate == TYPE and t.object == source_graph}
+        return described | {graph_iri(self.base_iri, "ontology"), graph_iri(self.base_iri, "metadata")}
 
     def files_describing(self, term: ox.NamedNode | ox.BlankNode) -> list[str]:
         """Display paths of the files that describe ``term``.
@@ -58,6 +70,59 @@ class Dataset:
             if files:
                 return sorted(files)
         return sorted({display(f.path) for f in self.files if f.graph == term})
+
+    def regrouped(self, quads: set[ox.Quad], origin: str) -> Dataset:
+        """This dataset with the graphs whose content differs from ``quads`` replaced by that content.
+
+        Unchanged graphs keep their files (error messages name them); a changed or
+        new graph becomes one entry labelled ``graph <IRI> (origin)``.
+        """
+        by_graph: dict = defaultdict(set)
+        for q in quads:
+            by_graph[q.graph_name].add(q.triple)
+        kept = []
+        for graph in {f.graph for f in self.files} | set(by_graph):
+            files = [f for f in self.files if f.graph == graph]
+            if {t for f in files for t in f.triples} == by_graph.get(graph, set()):
+                kept += files
+            elif by_graph.get(graph):
+                kept.append(ParsedFile(f"graph <{graph.value}> ({origin})", graph, sorted(by_graph[graph], key=str)))
+        return Dataset(self.base_iri, sorted(kept, key=lambda f: (f.graph.value, str(f.path))))
+
+
+@dataclass(frozen=True)
+class Check:
+    """A SPARQL check: a SELECT that must return no rows, and why it exists (its opening comment)."""
+
+    path: Path
+    why: str
+    query: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What judges the asserted graphs: the SHACL shapes and the SPARQL checks, with their files."""
+
+    shapes_path: Path
+    shapes: list[ox.Triple]
+    checks: list[Check]
+
+
+@dataclass(frozen=True)
+class Journal:
+    """The journal of updates: SPARQL Update text, replayed after the files."""
+
+    path: Path
+    text: str
+
+
+@dataclass
+class Inputs:
+    """What a build reads."""
+
+    dataset: Dataset
+    rules: Rules
+    journal: Journal | None = None
 
 
 def display(path: Path | str) -> str:
@@ -76,7 +141,7 @@ _POSITION = re.compile(r"^Parser error at line \d+ (?:between columns \d+ and \d
 def parse_turtle(path: Path, base_iri: str = CANONICAL_BASE) -> list[ox.Triple]:
     """Parse one Turtle file, rewriting the canonical base to ``base_iri``.
 
-    Raises InputError("path:line:column: message") on a syntax error.
+    Raises InvalidInput("path:line:column: message") on a syntax error.
     """
     try:
         data = path.read_bytes()
@@ -84,9 +149,9 @@ def parse_turtle(path: Path, base_iri: str = CANONICAL_BASE) -> list[ox.Triple]:
                                               base_iri=CANONICAL_BASE)]
     except SyntaxError as e:
         message = _POSITION.sub("", e.msg)
-        raise InputError(f"{display(path)}:{e.lineno}:{e.offset}: {message}") from None
+        raise InvalidInput(f"{display(path)}:{e.lineno}:{e.offset}: {message}") from None
     except OSError as e:
-        raise InputError(f"{display(path)}: {e.strerror}") from None
+        raise InvalidInput(f"{display(path)}: {e.strerror}") from None
     if base_iri != CANONICAL_BASE:
         triples = [rebase_triple(t, base_iri) for t in triples]
     return triples
@@ -108,55 +173,72 @@ def rebase_text(text: str, base_iri: str) -> str:
     return text.replace(CANONICAL_BASE, base_iri)
 
 
-def _folder(path: str, setting: str) -> Path:
-    folder = Path(path)
-    if not folder.is_dir():
-        raise InputError(f"{path}: no such folder (run from the project root or set "
-                         f"KG_{setting.upper()})")
-    return folder
+def _folder(path: Path, setting: str) -> Path:
+    if not path.is_dir():
+        raise InvalidInput(f"{path}: no such folder (run from the project root or set {setting})")
+    return path
 
 
-def ontology_files(settings: Settings) -> list[Path]:
-    folder = _folder(settings.ontology_dir, "ontology_dir")
-    files = sorted(p for p in folder.glob("*.ttl") if p.name != "shapes.ttl")
-    if not files:
-        raise InputError(f"{settings.ontology_dir}: no ontology (*.ttl) in this folder")
-    return files
+def load(settings: Settings) -> Inputs:
+    """The graphs of every ontology and data file, the rules and the journal of updates.
 
-
-def shapes_file(settings: Settings) -> Path:
-    return _folder(settings.ontology_dir, "ontology_dir") / "shapes.ttl"
-
-
-def load(settings: Settings) -> Dataset:
-    """Parse every ontology and data file into its named graph.
-
-    Raises InputError naming the file (and line and column) of the first problem.
+    Raises InvalidInput naming the file (and line and column) of the first problem.
     """
-    base = settings.base_iri
-    dataset = Dataset(settings)
-    for path in ontology_files(settings):
-        dataset.files.append(ParsedFile(path, graph_iri(base, "ontology"),
-                                        parse_turtle(path, base)))
+    return Inputs(load_graphs(settings), load_rules(settings), load_journal(settings))
 
-    data = _folder(settings.data_dir, "data_dir")
+
+def load_graphs(settings: Settings) -> Dataset:
+    """Parse every ontology and data file into its named graph."""
+    base = settings.base_iri
+    dataset = Dataset(base)
+    folder = _folder(settings.ontology_dir, "KG_ONTOLOGY_DIR")
+    ontology = sorted(p for p in folder.glob("*.ttl") if p.name != "shapes.ttl")
+    if not ontology:
+        raise InvalidInput(f"{settings.ontology_dir}: no ontology (*.ttl) in this folder")
+    for path in ontology:
+        dataset.files.append(ParsedFile(path, graph_iri(base, "ontology"), parse_turtle(path, base)))
+
+    data = _folder(settings.data_dir, "KG_DATA_DIR")
     manifest = data / "sources.ttl"
     if not manifest.is_file():
-        raise InputError(f"{display(manifest)}: missing; it describes the source of every data file")
-    meta = parse_turtle(manifest, base)
-    dataset.files.append(ParsedFile(manifest, graph_iri(base, "metadata"), meta))
-    rdf_type = ox.NamedNode(RDF + "type")
-    source_graph = rebase(ox.NamedNode(SC_NS + "SourceGraph"), base)
-    declared = {t.subject for t in meta if t.predicate == rdf_type and t.object == source_graph}
-
+        raise InvalidInput(f"{display(manifest)}: missing; it describes the source of every data file")
+    dataset.files.append(ParsedFile(manifest, graph_iri(base, "metadata"), parse_turtle(manifest, base)))
+    described = dataset.described_graphs()
     for path in sorted(data.rglob("*.ttl")):
         if path == manifest:
             continue
         graph = graph_iri(base, path.stem)
-        if graph not in declared:
-            raise InputError(
+        if graph not in described:
+            raise InvalidInput(
                 f"{display(path)}: its facts would go to graph <{graph.value}>, which "
                 f"{display(manifest)} does not describe as an sc:SourceGraph; name the file "
                 f"after its source")
         dataset.files.append(ParsedFile(path, graph, parse_turtle(path, base)))
     return dataset
+
+
+def load_rules(settings: Settings) -> Rules:
+    """The SHACL shapes (``shapes.ttl``) and every check (``checks/*.rq``) of the ontology folder."""
+    folder = _folder(settings.ontology_dir, "KG_ONTOLOGY_DIR")
+    shapes = folder / "shapes.ttl"
+    if not shapes.is_file():
+        raise InvalidInput(f"{display(shapes)}: missing; the SHACL shapes live here")
+    checks = []
+    for path in sorted((folder / "checks").glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        why = " ".join(line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#")).strip()
+        if not why:
+            raise InvalidInput(f"{display(path)}:1:1: a check must open with a comment saying why it exists")
+        checks.append(Check(path, why, rebase_text(text, settings.base_iri)))
+    return Rules(shapes, parse_turtle(shapes, settings.base_iri), checks)
+
+
+def load_journal(settings: Settings) -> Journal | None:
+    """The journal of updates beside the store, if there is one."""
+    path = StoreLayout(settings.store_dir).journal
+    try:
+        return Journal(path, path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInput(f"{display(path)}: {e}") from None

@@ -1,4 +1,4 @@
-"""Query the built store and render results for a terminal or a file."""
+"""Query the built store (``kg query``, ``kg stats``) and render results for a terminal or a file."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .namespaces import compact, sparql_prefixes
+from .errors import InvalidInput
+from .terms import compact, sparql_prefixes
 
 FORMATS = ("table", "csv", "tsv", "json")
-
-
-class QueryError(Exception):
-    """A malformed query; the message gives line and column within the query."""
 
 
 def read_query(query_or_file: str) -> str:
@@ -25,26 +22,31 @@ def read_query(query_or_file: str) -> str:
     return query_or_file
 
 
-_POSITION = re.compile(r"error at (\d+):(\d+)")
+_POSITION = re.compile(r"error at (\d+):(\d+): ")
+
+
+def where_and_why(e: SyntaxError, lines_before: int = 0) -> tuple[str, str]:
+    """A SPARQL syntax error of pyoxigraph's as ("line:column", what is wrong), the line counted from
+    after ``lines_before`` lines that were put before the text."""
+    message = str(e)
+    found = _POSITION.search(message)
+    if found is None:
+        return "1:1", message
+    return f"{int(found.group(1)) - lines_before}:{found.group(2)}", message[found.end():]
 
 
 def run(store: ox.Store, text: str, prefixes: bool = True):
     """Evaluate a SPARQL query; the store's default graph is the union of all graphs.
 
     The project's prefixes (sc:, org:, body:, ...) are predeclared unless
-    ``prefixes`` is false.  Raises QueryError on a syntax error.
+    ``prefixes`` is false.  Raises InvalidInput on a syntax error, with the line and column within ``text``.
     """
     header = sparql_prefixes() if prefixes else ""
     try:
         return store.query(header + text)
     except SyntaxError as e:
-        message = str(e)
-        offset = header.count("\n")
-        match = _POSITION.search(message)
-        if match:
-            line, col = int(match.group(1)) - offset, int(match.group(2))
-            message = _POSITION.sub(f"error at {line}:{col}", message)
-        raise QueryError(f"query: {message}") from None
+        where, why = where_and_why(e, header.count("\n"))
+        raise InvalidInput(f"query: error at {where}: {why}") from None
 
 
 def _cell(term) -> str:
@@ -77,15 +79,16 @@ def render(result, fmt: str = "table") -> str:
     rows = [[_cell(row[v]) for v in result.variables] for row in result]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
     out = io.StringIO()
-    out.write("  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip() + "\n")
+    out.write("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip() + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")
     for r in rows:
-        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
     return out.getvalue()
 
 
 STATS_DEFAULT = "SELECT (COUNT(*) AS ?triples_in_default_graph_the_union) WHERE { ?s ?p ?o }"
-STATS_GRAPHS = "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph ORDER BY ?graph"
+STATS_GRAPHS = ("SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } "
+                "GROUP BY ?graph ORDER BY ?graph")
 STATS_CLASSES = """SELECT ?class (COUNT(DISTINCT ?entity) AS ?entities)
 WHERE { ?entity a ?class . FILTER(isIRI(?entity)) } GROUP BY ?class ORDER BY DESC(?entities) ?class"""

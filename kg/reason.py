@@ -1,10 +1,11 @@
 """Reason stage: the OWL 2 RL closure, computed fast, with owlrl as the reference.
 
-``infer`` is the fast path.  owlrl closes the schema alone (the logical axioms
-of the ontology, a few hundred triples); the closed schema is compiled into
-lookup tables; a semi-naive worklist then applies the OWL 2 RL instance rules
-to every triple exactly once, over integer-encoded terms.  ``reference`` runs
-plain owlrl over everything; tests prove the two give the same triples.
+``closure`` is what a build runs.  owlrl closes the schema alone (the logical
+axioms of the ontology, a few hundred triples); the closed schema is compiled
+into lookup tables; a semi-naive worklist then applies the OWL 2 RL instance
+rules to every triple exactly once, over integer-encoded terms.  ``reference``
+runs plain owlrl over everything (``KG_REASONER=owlrl``); tests prove the two
+give the same triples.
 
 Rules of the OWL 2 RL profile the worklist applies (their names in the
 specification): cax-sco, cax-eqc1/2, prp-dom, prp-rng, prp-spo1, prp-eqp1/2,
@@ -32,85 +33,67 @@ import owlrl
 import pyoxigraph as ox
 import rdflib
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-XSD_STRING = XSD + "string"
+from .errors import InvalidInput
+from .terms import (
+    CHAIN,
+    DOMAIN,
+    EQ_CLASS,
+    EQ_PROPERTY,
+    FIRST,
+    FUNCTIONAL,
+    INVERSE,
+    INVERSE_FUNCTIONAL,
+    NOTHING,
+    OWL,
+    RANGE,
+    RDF,
+    RDFS,
+    RESOURCE,
+    REST,
+    SAME_AS,
+    SUB_CLASS,
+    SUB_PROPERTY,
+    SYMMETRIC,
+    THING,
+    TRANSITIVE,
+    TYPE,
+    XSD,
+    rdflib_graph,
+    to_oxigraph,
+)
 
-TYPE = RDF + "type"
-SAME_AS = OWL + "sameAs"
-SUB_CLASS, SUB_PROPERTY = RDFS + "subClassOf", RDFS + "subPropertyOf"
-EQ_CLASS, EQ_PROPERTY = OWL + "equivalentClass", OWL + "equivalentProperty"
-THING, NOTHING, RESOURCE = OWL + "Thing", OWL + "Nothing", RDFS + "Resource"
 VOCABULARIES = (RDF, RDFS, OWL, XSD)
 
+
+def _owl(*names: str) -> list[ox.NamedNode]:
+    return [ox.NamedNode(OWL + n) for n in names]
+
+
 # Predicates whose triples make up the schema that owlrl closes.
-SCHEMA_PREDICATES = frozenset({
-    SUB_CLASS, SUB_PROPERTY, RDFS + "domain", RDFS + "range", EQ_CLASS, EQ_PROPERTY,
-    OWL + "inverseOf", OWL + "propertyChainAxiom", OWL + "disjointWith", OWL + "members",
-    OWL + "propertyDisjointWith", OWL + "intersectionOf", OWL + "unionOf", OWL + "complementOf",
-    OWL + "oneOf", OWL + "onProperty", OWL + "someValuesFrom", OWL + "allValuesFrom",
-    OWL + "hasValue", OWL + "hasKey", OWL + "maxCardinality", OWL + "maxQualifiedCardinality",
-    OWL + "onClass", RDF + "first", RDF + "rest",
-})
+SCHEMA_PREDICATES = frozenset([
+    SUB_CLASS, SUB_PROPERTY, DOMAIN, RANGE, EQ_CLASS, EQ_PROPERTY, INVERSE, CHAIN, FIRST, REST,
+    *_owl("disjointWith", "members", "propertyDisjointWith", "intersectionOf", "unionOf", "complementOf",
+          "oneOf", "onProperty", "someValuesFrom", "allValuesFrom", "hasValue", "hasKey", "maxCardinality",
+          "maxQualifiedCardinality", "onClass"),
+])
 # Instance rules the worklist does not implement, by the schema predicate that calls for them.
-UNSUPPORTED = {
-    OWL + "intersectionOf": "cls-int1/2", OWL + "unionOf": "cls-uni",
-    OWL + "someValuesFrom": "cls-svf1/2", OWL + "allValuesFrom": "cls-avf",
-    OWL + "hasValue": "cls-hv1/2", OWL + "hasKey": "prp-key", OWL + "oneOf": "cls-oo",
-    OWL + "maxCardinality": "cls-maxc", OWL + "maxQualifiedCardinality": "cls-maxqc",
-}
-TRANSITIVE, SYMMETRIC = OWL + "TransitiveProperty", OWL + "SymmetricProperty"
-FUNCTIONAL, INVERSE_FUNCTIONAL = OWL + "FunctionalProperty", OWL + "InverseFunctionalProperty"
+UNSUPPORTED = dict(zip(
+    _owl("intersectionOf", "unionOf", "someValuesFrom", "allValuesFrom", "hasValue", "hasKey", "oneOf",
+         "maxCardinality", "maxQualifiedCardinality"),
+    ["cls-int1/2", "cls-uni", "cls-svf1/2", "cls-avf", "cls-hv1/2", "prp-key", "cls-oo", "cls-maxc", "cls-maxqc"],
+    strict=True))
 
 
-class UnsupportedSchema(Exception):
+class UnsupportedSchema(InvalidInput):
     """The schema uses a construct whose instance rule the fast path does not apply."""
-
-
-# ---------------------------------------------------------------------------
-# Terms: pyoxigraph <-> rdflib
-# ---------------------------------------------------------------------------
-
-def to_rdflib(term):
-    """Convert a pyoxigraph term to the equal rdflib term (blank node ids kept)."""
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == XSD_STRING:
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-
-
-def to_oxigraph(term):
-    """Convert an rdflib term to the equal pyoxigraph term (blank node ids kept)."""
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    if term.datatype is None:
-        return ox.Literal(str(term))
-    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-
-
-def rdflib_graph(triples: Iterable[ox.Triple | ox.Quad]) -> rdflib.Graph:
-    graph = rdflib.Graph()
-    for t in triples:
-        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-    return graph
 
 
 # ---------------------------------------------------------------------------
 # Noise
 # ---------------------------------------------------------------------------
 
-_TAUTOLOGY_OBJECTS = {SUB_CLASS: THING, RDFS + "domain": THING, RDFS + "range": THING}
+_TAUTOLOGY_OBJECTS = {SUB_CLASS: THING, DOMAIN: THING, RANGE: THING}
+_REFLEXIVE = (SAME_AS, SUB_CLASS, SUB_PROPERTY, EQ_CLASS, EQ_PROPERTY)
 
 
 def is_noise(s, p, o) -> bool:
@@ -119,14 +102,13 @@ def is_noise(s, p, o) -> bool:
         return True
     if isinstance(s, ox.NamedNode) and s.value.startswith(VOCABULARIES):
         return True
-    pv = p.value
-    if pv == TYPE:
-        return isinstance(o, ox.NamedNode) and o.value in (THING, RESOURCE)
-    if s == o and pv in (SAME_AS, SUB_CLASS, SUB_PROPERTY, EQ_CLASS, EQ_PROPERTY):
+    if p == TYPE:
+        return o in (THING, RESOURCE)
+    if s == o and p in _REFLEXIVE:
         return True
-    if isinstance(o, ox.NamedNode) and _TAUTOLOGY_OBJECTS.get(pv) == o.value:
+    if _TAUTOLOGY_OBJECTS.get(p) == o:
         return True
-    return pv == SUB_CLASS and isinstance(s, ox.NamedNode) and s.value == NOTHING
+    return p == SUB_CLASS and s == NOTHING
 
 
 # ---------------------------------------------------------------------------
@@ -172,38 +154,38 @@ def reference(asserted: Iterable[ox.Triple | ox.Quad]) -> set[ox.Triple]:
 class _Schema:
     """Lookup tables compiled from the closed schema, keyed by integer term ids."""
 
-    def __init__(self, closed: Iterable[tuple], ids: "_Ids"):
+    def __init__(self, closed: Iterable[tuple], ids: _Ids):
         by_p = defaultdict(list)
         for s, p, o in closed:
-            by_p[p.value].append((s, o))
+            by_p[p].append((s, o))
         self.sup_class = defaultdict(set)
         for s, o in by_p[SUB_CLASS] + by_p[EQ_CLASS] + [(o, s) for s, o in by_p[EQ_CLASS]]:
-            if s != o and isinstance(o, ox.NamedNode) and o.value not in (THING, RESOURCE):
+            if s != o and isinstance(o, ox.NamedNode) and o not in (THING, RESOURCE):
                 self.sup_class[ids.of(s)].add(ids.of(o))
         self.sup_prop = defaultdict(set)
         for s, o in by_p[SUB_PROPERTY] + by_p[EQ_PROPERTY] + [(o, s) for s, o in by_p[EQ_PROPERTY]]:
             if s != o:
                 self.sup_prop[ids.of(s)].add(ids.of(o))
         self.domain, self.range = defaultdict(set), defaultdict(set)
-        for table, key in ((self.domain, RDFS + "domain"), (self.range, RDFS + "range")):
+        for table, key in ((self.domain, DOMAIN), (self.range, RANGE)):
             for s, o in by_p[key]:
-                if o.value not in (THING, RESOURCE):
+                if o not in (THING, RESOURCE):
                     table[ids.of(s)].add(ids.of(o))
         self.inverse = defaultdict(set)
-        for s, o in by_p[OWL + "inverseOf"]:
+        for s, o in by_p[INVERSE]:
             self.inverse[ids.of(s)].add(ids.of(o))
             self.inverse[ids.of(o)].add(ids.of(s))
         types = defaultdict(set)
         for s, o in by_p[TYPE]:
-            types[o.value].add(ids.of(s))
+            types[o].add(ids.of(s))
         for p in types[SYMMETRIC]:
             self.inverse[p].add(p)
         self.transitive = types[TRANSITIVE]
         self.functional = types[FUNCTIONAL]
         self.inverse_functional = types[INVERSE_FUNCTIONAL]
-        lists = {s: o for s, o in by_p[RDF + "first"]}, {s: o for s, o in by_p[RDF + "rest"]}
+        lists = {s: o for s, o in by_p[FIRST]}, {s: o for s, o in by_p[REST]}
         self.chains = defaultdict(list)  # property -> [(chain, position)]
-        for p, head in by_p[OWL + "propertyChainAxiom"]:
+        for p, head in by_p[CHAIN]:
             chain = []
             while head in lists[0]:
                 chain.append(ids.of(lists[0][head]))
@@ -218,7 +200,7 @@ class _Schema:
                     f"{s} {predicate} {o}: the fast reasoner does not apply {rule}; "
                     f"set KG_REASONER=owlrl to reason with owlrl")
         self.joined = self.transitive | self.functional | self.inverse_functional | set(self.chains)
-        self.type, self.same_as = ids.iri(TYPE), ids.iri(SAME_AS)
+        self.type, self.same_as = ids.of(TYPE), ids.of(SAME_AS)
 
 
 class _Ids:
@@ -237,9 +219,6 @@ class _Ids:
             self.literal.append(isinstance(term, ox.Literal))
         return i
 
-    def iri(self, value: str) -> int:
-        return self.of(ox.NamedNode(value))
-
 
 class Closure:
     """The asserted triples by graph and the closure, as integer-encoded triples.
@@ -251,7 +230,7 @@ class Closure:
     inferred ones, which are disjoint from them).
     """
 
-    def __init__(self, ids: "_Ids", by_graph: dict, facts: set):
+    def __init__(self, ids: _Ids, by_graph: dict, facts: set):
         self.ids, self.by_graph = ids, by_graph
         self.base = set().union(*by_graph.values()) if len(by_graph) > 1 else next(iter(by_graph.values()), set())
         noise = _NoiseFilter(ids)
@@ -259,7 +238,7 @@ class Closure:
         self.inferred_ids = [t for t in facts if t not in base and not noise(t)]
 
     @classmethod
-    def of(cls, asserted: Iterable[ox.Quad], inferred: Iterable[ox.Triple] = ()) -> "Closure":
+    def of(cls, asserted: Iterable[ox.Quad], inferred: Iterable[ox.Triple] = ()) -> Closure:
         """A closure from explicit triples (used for the owlrl reference)."""
         ids = _Ids()
         by_graph = _encode(asserted, ids)
@@ -298,17 +277,17 @@ class Closure:
 class _NoiseFilter:
     """``is_noise`` on integer-encoded triples, with per-term flags computed once."""
 
-    def __init__(self, ids: "_Ids"):
+    def __init__(self, ids: _Ids):
         terms = ids.terms
         self.skip_subject = bytearray(
             isinstance(t, ox.Literal) or (isinstance(t, ox.NamedNode) and t.value.startswith(VOCABULARIES))
             for t in terms)
         get = ids.id_of.get
-        self.type = get(ox.NamedNode(TYPE))
-        self.everything = {get(ox.NamedNode(THING)), get(ox.NamedNode(RESOURCE))} - {None}
-        self.reflexive = {get(ox.NamedNode(p)) for p in (SAME_AS, SUB_CLASS, SUB_PROPERTY, EQ_CLASS, EQ_PROPERTY)} - {None}
-        self.to_thing = {get(ox.NamedNode(p)) for p in _TAUTOLOGY_OBJECTS} - {None}
-        self.sub_class, self.nothing = get(ox.NamedNode(SUB_CLASS)), get(ox.NamedNode(NOTHING))
+        self.type = get(TYPE)
+        self.everything = {get(THING), get(RESOURCE)} - {None}
+        self.reflexive = {get(p) for p in _REFLEXIVE} - {None}
+        self.to_thing = {get(p) for p in _TAUTOLOGY_OBJECTS} - {None}
+        self.sub_class, self.nothing = get(SUB_CLASS), get(NOTHING)
 
     def __call__(self, t) -> bool:
         s, p, o = t
@@ -323,7 +302,7 @@ class _NoiseFilter:
         return p == self.sub_class and s == self.nothing
 
 
-def _encode(asserted: Iterable[ox.Triple | ox.Quad], ids: "_Ids") -> dict:
+def _encode(asserted: Iterable[ox.Triple | ox.Quad], ids: _Ids) -> dict:
     """Integer triples per graph name (None for triples without one)."""
     of = ids.of
     by_graph: dict = defaultdict(set)
@@ -341,11 +320,10 @@ def closure(asserted: Iterable[ox.Triple | ox.Quad]) -> Closure:
     ids = _Ids()
     by_graph = _encode(asserted, ids)
     terms = ids.terms
-    schema_predicates = {i for i, term in enumerate(terms)
-                         if isinstance(term, ox.NamedNode) and term.value in SCHEMA_PREDICATES}
+    schema_predicates = {i for i, term in enumerate(terms) if term in SCHEMA_PREDICATES}
     schema_classes = {i for i, term in enumerate(terms)
                       if isinstance(term, ox.NamedNode) and term.value.startswith((OWL, RDFS, RDF))}
-    type_ = ids.iri(TYPE)
+    type_ = ids.of(TYPE)
     schema_triples = [ox.Triple(terms[s], terms[p], terms[o])
                       for triples in by_graph.values() for s, p, o in triples
                       if p in schema_predicates or (p == type_ and o in schema_classes)]
@@ -357,7 +335,7 @@ def closure(asserted: Iterable[ox.Triple | ox.Quad]) -> Closure:
     schema = _Schema(closed, ids)
     work = [t for triples in by_graph.values() for t in triples]
     work.extend((of(s), of(p), of(o)) for s, p, o in closed)
-    same_as = ids.iri(SAME_AS)
+    same_as = ids.of(SAME_AS)
     equal_terms = {x for triples in by_graph.values() for s, p, o in triples if p == same_as for x in (s, o)}
     facts = _Worklist(schema, ids, equal_terms).run(work)
     return Closure(ids, by_graph, facts)

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .namespaces import RDF, compact
+from .errors import InvalidInput
+from .terms import EQ_CLASS, RDF, SH, SUB_CLASS, compact
 
-SH = "http://www.w3.org/ns/shacl#"
 SUPPORTED = {SH + n for n in ("targetClass", "targetObjectsOf", "nodeKind", "property", "path", "minCount",
                               "maxCount", "datatype", "or", "class", "uniqueLang", "minInclusive", "message",
                               "inversePath", "alternativePath")} | {RDF + "type", RDF + "first", RDF + "rest"}
 
 
-class UnsupportedShape(Exception):
+class UnsupportedShape(InvalidInput):
     """A shape uses a SHACL feature this evaluator does not implement."""
 
 
@@ -47,6 +47,7 @@ class Constraint:
     query: str       # SELECT ?focus [?value]
     scan_query: str  # the same rows
     target: str      # the focus nodes: a group graph pattern binding ?focus
+    per_value: bool  # the rows bind ?value, the value at fault, as well as ?focus
 
 
 def _describe(triples):
@@ -81,11 +82,11 @@ def subclasses(schema_triples) -> dict[str, set[str]]:
     """Each class IRI with itself and all its subclasses, from rdfs:subClassOf and owl:equivalentClass."""
     below = defaultdict(set)
     for t in schema_triples:
-        p = t.predicate.value
+        p = t.predicate
         if isinstance(t.subject, ox.NamedNode) and isinstance(t.object, ox.NamedNode):
-            if p == "http://www.w3.org/2000/01/rdf-schema#subClassOf":
+            if p == SUB_CLASS:
                 below[t.object.value].add(t.subject.value)
-            elif p == "http://www.w3.org/2002/07/owl#equivalentClass":
+            elif p == EQ_CLASS:
                 below[t.object.value].add(t.subject.value)
                 below[t.subject.value].add(t.object.value)
     closed = {}
@@ -134,7 +135,7 @@ class _Compiler:
             name = compact(shape.value) if isinstance(shape, ox.NamedNode) else str(shape)
             if any(k.value == SH + "IRI" for k in props.get(SH + "nodeKind", [])):
                 query = f"SELECT ?focus WHERE {{ {target} FILTER(!isIRI(?focus)) }}"
-                constraints.append(Constraint(name, "", "the node is not an IRI", query, query, target))
+                constraints.append(Constraint(name, "", "the node is not an IRI", query, query, target, False))
             for ps in props.get(SH + "property", []):
                 constraints += self.property(name, target, d[ps])
         return constraints
@@ -145,10 +146,10 @@ class _Compiler:
         given = ps.get(SH + "message")
         out = []
 
-        def add(message, query):
+        def add(message, query, per_value=False):
             """``query(scan)`` gives the lookup form for False, the scan form for True."""
             out.append(Constraint(shape, label, given[0].value if given else message,
-                                  query(False), query(True), target))
+                                  query(False), query(True), target, per_value))
 
         def values(scan, var="?value"):
             pattern = f"?focus {path} {var}"
@@ -156,15 +157,16 @@ class _Compiler:
 
         for n in ps.get(SH + "minCount", []):
             add(f"fewer than {n.value} values",
-                lambda scan: f"SELECT ?focus WHERE {{ {target} OPTIONAL {values(scan)} }} "
-                             f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?value) < {n.value})")
+                lambda scan, n=n: f"SELECT ?focus WHERE {{ {target} OPTIONAL {values(scan)} }} "
+                                  f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?value) < {n.value})")
         for n in ps.get(SH + "maxCount", []):
             add(f"more than {n.value} values",
-                lambda scan: f"SELECT ?focus WHERE {{ {target} {values(scan)} }} "
-                             f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?value) > {n.value})")
+                lambda scan, n=n: f"SELECT ?focus WHERE {{ {target} {values(scan)} }} "
+                                  f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?value) > {n.value})")
 
         def each_value(message, condition):
-            add(message, lambda scan: f"SELECT DISTINCT ?focus ?value WHERE {{ {target} {values(scan)} {condition(scan)} }}")
+            add(message, lambda scan: f"SELECT DISTINCT ?focus ?value WHERE {{ {target} {values(scan)} "
+                                      f"{condition(scan)} }}", per_value=True)
 
         datatypes = [(f"a value is not of datatype {compact(dt.value)}", [dt.value])
                      for dt in ps.get(SH + "datatype", [])]
@@ -176,12 +178,13 @@ class _Compiler:
                               [d[alt][SH + "datatype"][0].value for alt in alternatives]))
         for message, allowed in datatypes:
             listed = ", ".join(f"<{a}>" for a in allowed)
-            each_value(message, lambda scan: f"FILTER(!isLiteral(?value) || datatype(?value) NOT IN ({listed}))")
+            each_value(message, lambda scan, listed=listed: f"FILTER(!isLiteral(?value) || "
+                                                            f"datatype(?value) NOT IN ({listed}))")
         for c in ps.get(SH + "class", []):
             instances = self.instances("value", c.value)
             each_value(f"a value is not an instance of {compact(c.value)}",
-                       lambda scan: f"MINUS {{ SELECT ?value WHERE {{ {instances} }} }}" if scan
-                       else f"FILTER NOT EXISTS {{ {instances} }}")
+                       lambda scan, instances=instances: f"MINUS {{ SELECT ?value WHERE {{ {instances} }} }}"
+                       if scan else f"FILTER NOT EXISTS {{ {instances} }}")
         if any(kind.value == SH + "IRI" for kind in ps.get(SH + "nodeKind", [])):
             each_value("a value is not an IRI", lambda scan: "FILTER(!isIRI(?value))")
         if any(v.value == "true" for v in ps.get(SH + "uniqueLang", [])):
@@ -189,7 +192,8 @@ class _Compiler:
                 lambda scan: f"SELECT DISTINCT ?focus WHERE {{ {target} {values(scan)} {values(scan, '?other')} "
                              f"FILTER(?value != ?other && lang(?value) != \"\" && lang(?value) = lang(?other)) }}")
         for n in ps.get(SH + "minInclusive", []):
-            each_value(f"a value is below {n.value}", lambda scan: f"FILTER(isLiteral(?value) && ?value < {n.value})")
+            each_value(f"a value is below {n.value}",
+                       lambda scan, n=n: f"FILTER(isLiteral(?value) && ?value < {n.value})")
         return out
 
 
@@ -213,5 +217,5 @@ def violations(store: ox.Store, constraints: list[Constraint], graphs: list) -> 
             continue
         query = c.scan_query if focus_nodes[c.target] * len(graphs) >= SCAN_FROM else c.query
         for row in store.query(query, default_graph=graphs):
-            found.append((c, row["focus"], row["value"] if "value" in c.query.split("WHERE")[0] else None))
+            found.append((c, row["focus"], row["value"] if c.per_value else None))
     return found

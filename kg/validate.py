@@ -1,26 +1,26 @@
-"""Validate stage: SHACL shapes on the asserted data, SPARQL checks on the closure.
+"""Validate stage: judge a built store by the rules of its inputs: the SHACL shapes on the asserted
+graphs, the SPARQL checks on the whole closure.
 
 A check is a file ``ontology/checks/NAME.rq`` holding a SELECT that must return
 no rows; its opening comment says why the rule exists.  Both kinds of problem
 come back as ``Problem`` values that name the offending resources and the data
-files that describe them.
+files that describe them.  pySHACL, the reference for the shapes, is run by
+``pyshacl_problems`` (the tests hold the two to the same answers).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyoxigraph as ox
 import pyshacl
 import rdflib
+from rdflib.namespace import SH
 
-from .namespaces import compact, graph_iri
+from .errors import InvalidInput
+from .load import Dataset, Inputs, display
 from .shapes import UnsupportedShape, compile_shapes, subclasses, violations
-from .load import Dataset, InputError, display, parse_turtle, rebase_text, shapes_file
-from .reason import rdflib_graph, to_oxigraph
-
-SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+from .terms import compact, rdflib_graph, show, to_oxigraph
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,12 @@ def grouped(problems: list[Problem]) -> list[str]:
     return lines
 
 
-class ValidationFailed(Exception):
+class ValidationFailed(InvalidInput):
     """The data does not conform; ``problems`` lists every violation."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s)")
+        super().__init__("\n".join(grouped(problems) + [f"the data does not conform: {len(problems)} problem(s)"]))
 
 
 def _files(dataset: Dataset, values) -> tuple[str, ...]:
@@ -74,14 +74,28 @@ def _files(dataset: Dataset, values) -> tuple[str, ...]:
     return ()
 
 
-def check_shapes(dataset: Dataset) -> list[Problem]:
-    """Run ontology/shapes.ttl against the asserted triples (with the ontology's class tree)."""
-    path = shapes_file(dataset.settings)
-    if not path.is_file():
-        raise InputError(f"{display(path)}: missing; the SHACL shapes live here")
-    shapes = rdflib_graph(parse_turtle(path, dataset.settings.base_iri))
-    data = rdflib_graph(dataset.quads())
-    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none",
+def shape_problems(store: ox.Store, inputs: Inputs) -> list[Problem]:
+    """The shapes evaluated as SPARQL over the asserted graphs of ``store`` (kg.shapes)."""
+    rules, dataset = inputs.rules, inputs.dataset
+    try:
+        constraints = compile_shapes(rules.shapes, subclasses(dataset.triples_of("ontology")))
+    except UnsupportedShape as e:
+        raise InvalidInput(f"{display(rules.shapes_path)}: {e}") from None
+    problems = []
+    for c, focus, value in violations(store, constraints, dataset.graph_names()):
+        detail = f"{c.path}: {c.message}" if c.path else c.message
+        if value is not None and value != focus:
+            detail += f" (value: {_term(value)})"
+        problems.append(Problem(rule=f"{display(rules.shapes_path)} {c.shape}", why="the data does not fit this shape",
+                                detail=detail, resources=(_term(focus),), files=_files(dataset, [focus])))
+    return sorted(set(problems), key=str)
+
+
+def pyshacl_problems(inputs: Inputs) -> list[Problem]:
+    """The shapes run by pySHACL, the reference, on the asserted triples (with the ontology's class tree)."""
+    rules, dataset = inputs.rules, inputs.dataset
+    shapes = rdflib_graph(rules.shapes)
+    conforms, report, _ = pyshacl.validate(rdflib_graph(dataset.quads()), shacl_graph=shapes, inference="none",
                                            advanced=True, allow_warnings=True)
     if conforms:
         return []
@@ -98,45 +112,18 @@ def check_shapes(dataset: Dataset) -> list[Problem]:
             detail += f" (value: {_n3(value)})"
         shape = report.value(result, SH.sourceShape)
         node_shape = next(shapes.subjects(SH.property, shape), shape)
-        problems.append(Problem(rule=f"{display(path)} {_n3(node_shape)}",
+        problems.append(Problem(rule=f"{display(rules.shapes_path)} {_n3(node_shape)}",
                                 why="the data does not fit this shape", detail=detail,
-                                resources=(_n3(focus),),
-                                files=_files(dataset, [to_oxigraph(focus)])))
+                                resources=(_n3(focus),), files=_files(dataset, [to_oxigraph(focus)])))
     return sorted(problems, key=str)
 
 
-def check_shapes_in_store(store: ox.Store, dataset: Dataset) -> list[Problem]:
-    """ontology/shapes.ttl evaluated as SPARQL over the asserted graphs of ``store`` (kg.shapes)."""
-    path = shapes_file(dataset.settings)
-    if not path.is_file():
-        raise InputError(f"{display(path)}: missing; the SHACL shapes live here")
-    try:
-        ontology_graph = graph_iri(dataset.settings.base_iri, "ontology")
-        ontology = [t for f in dataset.files if f.graph == ontology_graph for t in f.triples]
-        constraints = compile_shapes(parse_turtle(path, dataset.settings.base_iri), subclasses(ontology))
-    except UnsupportedShape as e:
-        raise InputError(f"{display(path)}: {e}") from None
-    problems = []
-    for c, focus, value in violations(store, constraints, dataset.graph_names()):
-        detail = f"{c.path}: {c.message}" if c.path else c.message
-        if value is not None and value != focus:
-            detail += f" (value: {_term(value)})"
-        problems.append(Problem(rule=f"{display(path)} {c.shape}", why="the data does not fit this shape",
-                                detail=detail, resources=(_term(focus),),
-                                files=_files(dataset, [focus])))
-    return sorted(set(problems), key=str)
-
-
 def _term(term) -> str:
-    if isinstance(term, ox.NamedNode):
-        return compact(term.value)
-    if isinstance(term, ox.BlankNode):
-        return "[]"
-    return str(term)
+    return "[]" if isinstance(term, ox.BlankNode) else show(term)
 
 
 def _n3(term) -> str:
-    """A term as Turtle, with the project's prefixes."""
+    """An rdflib term as Turtle, with the project's prefixes."""
     if term is None:
         return "?"
     if isinstance(term, rdflib.BNode):
@@ -146,40 +133,16 @@ def _n3(term) -> str:
     return term.n3()
 
 
-@dataclass(frozen=True)
-class Check:
-    path: Path
-    why: str
-    query: str
-
-
-def load_checks(settings) -> list[Check]:
-    """Every ontology/checks/*.rq, with the opening comment as the reason."""
-    folder = Path(settings.ontology_dir) / "checks"
-    checks = []
-    for path in sorted(folder.glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        why = " ".join(line.lstrip("# ").strip() for line in text.splitlines()
-                       if line.startswith("#")).strip()
-        if not why:
-            raise InputError(f"{display(path)}:1:1: a check must open with a comment saying why it exists")
-        checks.append(Check(path, why, rebase_text(text, settings.base_iri)))
-    return checks
-
-
-def run_checks(store: ox.Store, dataset: Dataset) -> list[Problem]:
-    """Run every check against ``store``, whose default graph is the union of all graphs."""
+def check_problems(store: ox.Store, inputs: Inputs) -> list[Problem]:
+    """Every check run against ``store``, whose default graph is the union of all graphs."""
     problems = []
-    for check in load_checks(dataset.settings):
+    for check in inputs.rules.checks:
         try:
             rows = store.query(check.query)
         except SyntaxError as e:
-            raise InputError(f"{display(check.path)}: {e}") from None
+            raise InvalidInput(f"{display(check.path)}: {e}") from None
         for row in rows:
             values = [row[v] for v in rows.variables if row[v] is not None]
-            problems.append(Problem(
-                rule=display(check.path), why=check.why,
-                resources=tuple(compact(v.value) if isinstance(v, ox.NamedNode) else str(v)
-                                for v in values),
-                files=_files(dataset, values)))
+            problems.append(Problem(rule=display(check.path), why=check.why,
+                                    resources=tuple(show(v) for v in values), files=_files(inputs.dataset, values)))
     return problems

@@ -1,18 +1,18 @@
-"""The HTTP server: ``create_app(settings)`` builds a Flask app over the built store.
+"""The HTTP server: ``create_app(settings, runtime)`` builds the whole Flask app over the built store.
 
-Each server process opens the store read-only on its first request; several
-processes can serve the same store.  Routes:
-
-  /explain?s=S&p=P&o=O   why a triple holds (HTML or JSON)
-  /resource?iri=X        what the graph says about X, each statement with its
-                         graphs; inferred ones link to their explanation
-  /sparql                the SPARQL 1.1 Protocol (GET, POST; updates with the update token);
-                         without a query, the service description, or the query page
-  /store                 the Graph Store Protocol: a graph or the dataset, streamed; PUT, POST
-                         and DELETE with the update token (KG_UPDATE_TOKEN)
-  /-/health              200 once the store is open, 503 before it is built
+  /sparql                the SPARQL 1.1 Protocol (sparql.py): queries by GET or POST, updates with the
+                         update token; without either, the service description, or the query page
+  /store                 the Graph Store Protocol (graphstore.py): a graph or the dataset, streamed;
+                         PUT, POST and DELETE with the update token (writes.py)
+  /resource?iri=X        what the graph says about X, each statement with its graphs (pages.py)
+  /explain?s=S&p=P&o=O   why a triple holds (pages.py)
+  /-/health              200 once the store is open, 503 before it is built (system.py)
   /-/stats, /-/metrics   requests, errors, timeouts and latency of all server processes
-                         (JSON; Prometheus text)
+
+What every response gets (CORS, gzip, metrics) is in http.py, the one error shape in errors.py, what
+the views share in context.py.  The app runs where it is put: in-process by default (runtime.py:
+the Flask test client, ``flask run``), or under gunicorn with ``kg serve`` (gunicorn/), which passes
+a runtime of its own.  Each process opens the store read-only on its first request.
 """
 
 from __future__ import annotations
@@ -23,28 +23,21 @@ from flask import Flask
 
 from kg.settings import Settings
 
-from . import errors, explain, graphstore, sparql, system
-from . import http
-from .graph import Graph
+from . import errors, graphstore, http, pages, sparql, system
+from .context import Context, CurrentStore
 from .metrics import Metrics
+from .runtime import Runtime
 
 
-def create_app(settings: Settings | None = None, metrics: Metrics | None = None) -> Flask:
-    """A new app for ``settings`` (default: from the ``KG_*`` environment).
-
-    ``metrics``: counters shared with other server processes (made before they
-    were forked); by default this app's own.
-    """
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """A new app for ``settings`` (default: from the ``KG_*`` environment), served by ``runtime``
+    (default: in-process)."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.extensions["kg"] = Graph(settings)
-    app.extensions["kg_metrics"] = metrics or Metrics()
-    app.register_blueprint(explain.bp)
-    app.register_blueprint(system.bp)
-    app.register_blueprint(sparql.bp)
-    app.register_blueprint(graphstore.bp)
+    app.extensions["kg"] = Context(settings, CurrentStore(settings), runtime or Runtime(), Metrics())
+    for blueprint in (sparql.bp, graphstore.bp, pages.bp, system.bp):
+        app.register_blueprint(blueprint)
     http.register(app)
     errors.register(app)
-    app.extensions["kg_metrics"].bind([rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"])
     logging.getLogger("kg.server").setLevel(logging.INFO)
     return app

@@ -9,46 +9,45 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kg.namespaces import PREFIXES
+from kg.settings import Settings
+from kg.terms import DCTERMS, FORMATS, PREFIXES, SD, TYPE, VOID, XSD
 
-from .graph import Graph
+from .context import CurrentStore
 from .results import RDF_FORMATS
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
-FORMATS = "http://www.w3.org/ns/formats/"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RESULT_FORMATS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                   "Turtle", "N-Triples", "RDF_XML", "JSON-LD", "TriG", "N-Quads"]
 VOCABULARIES = ["org", "time", "skos", "dcterms", "prov", "foaf", "sc"]
 LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
-_XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+_XSD_INTEGER = XSD + "integer"
 
 
-def service_description(g: Graph, endpoint_url: str, dump_url: str, fmt: str) -> bytes:
+def service_description(settings: Settings, store: CurrentStore, endpoint_url: str, dump_url: str,
+                        fmt: str) -> bytes:
     """The description in ``fmt`` (a key of results.RDF_FORMATS); ``dump_url`` is where the
     whole dataset is downloaded (the graph store)."""
     def n(iri):
         return ox.NamedNode(iri)
 
-    endpoint, dataset = n(endpoint_url), n(g.settings.base_iri + "dataset")
-    default_size, named_sizes = g.sizes()
-    out = [ox.Triple(endpoint, RDF_TYPE, n(SD + "Service")),
+    endpoint, dataset = n(endpoint_url), n(settings.base_iri + "dataset")
+    default_size, named_sizes = store.sizes()
+    default_graphs = store.default_graphs()
+    out = [ox.Triple(endpoint, TYPE, n(SD + "Service")),
            ox.Triple(endpoint, n(SD + "endpoint"), endpoint),
            ox.Triple(endpoint, n(SD + "supportedLanguage"), n(SD + "SPARQL11Query")),
            *([ox.Triple(endpoint, n(SD + "feature"), n(SD + "UnionDefaultGraph"))]
-             if g.default_graphs() is None else []),
+             if default_graphs is None else []),
            ox.Triple(endpoint, n(SD + "feature"), n(SD + "BasicFederatedQuery")),
            ox.Triple(endpoint, n(SD + "defaultDataset"), dataset),
-           ox.Triple(dataset, RDF_TYPE, n(SD + "Dataset")),
-           ox.Triple(dataset, RDF_TYPE, n(VOID + "Dataset")),
+           ox.Triple(dataset, TYPE, n(SD + "Dataset")),
+           ox.Triple(dataset, TYPE, n(VOID + "Dataset")),
            *([ox.Triple(endpoint, n(SD + "supportedLanguage"), n(SD + "SPARQL11Update"))]
-             if g.settings.update_token else []),
-           ox.Triple(dataset, n(PREFIXES["dcterms"] + "title"),
+             if settings.update_token else []),
+           ox.Triple(dataset, n(DCTERMS + "title"),
                      ox.Literal("Space Exploration Coordination Knowledge Graph", language="en")),
-           ox.Triple(dataset, n(PREFIXES["dcterms"] + "license"), n(LICENSE)),
+           ox.Triple(dataset, n(DCTERMS + "license"), n(LICENSE)),
            ox.Triple(dataset, n(VOID + "sparqlEndpoint"), endpoint),
-           ox.Triple(dataset, n(VOID + "uriSpace"), ox.Literal(g.settings.base_iri)),
+           ox.Triple(dataset, n(VOID + "uriSpace"), ox.Literal(settings.base_iri)),
            ox.Triple(dataset, n(VOID + "dataDump"), n(dump_url)),
            ox.Triple(dataset, n(VOID + "feature"), n(FORMATS + "TriG")),
            ox.Triple(dataset, n(VOID + "feature"), n(FORMATS + "N-Quads")),
@@ -56,19 +55,19 @@ def service_description(g: Graph, endpoint_url: str, dump_url: str, fmt: str) ->
     out += [ox.Triple(endpoint, n(SD + "resultFormat"), n(FORMATS + f)) for f in RESULT_FORMATS]
     out += [ox.Triple(dataset, n(VOID + "vocabulary"), n(PREFIXES[v])) for v in VOCABULARIES]
     default_graph = ox.BlankNode("defaultGraph")
-    if g.default_graphs() is not None:  # a merge of some graphs, as queries see it
-        default_size = sum(named_sizes.get(iri, 0) for iri in g.default_graphs())
+    if default_graphs is not None:  # a merge of some graphs, as queries see it
+        default_size = sum(named_sizes.get(iri, 0) for iri in default_graphs)
     out += [ox.Triple(dataset, n(SD + "defaultGraph"), default_graph),
-            ox.Triple(default_graph, RDF_TYPE, n(SD + "Graph")),
+            ox.Triple(default_graph, TYPE, n(SD + "Graph")),
             ox.Triple(default_graph, n(VOID + "triples"), ox.Literal(str(default_size), datatype=n(_XSD_INTEGER)))]
     for i, (name, size) in enumerate(sorted(named_sizes.items())):
         named, graph_ = ox.BlankNode(f"named{i}"), ox.BlankNode(f"graph{i}")
         out += [ox.Triple(dataset, n(SD + "namedGraph"), named),
-                ox.Triple(named, RDF_TYPE, n(SD + "NamedGraph")),
+                ox.Triple(named, TYPE, n(SD + "NamedGraph")),
                 ox.Triple(named, n(SD + "name"), n(name)),
                 ox.Triple(named, n(SD + "graph"), graph_),
-                ox.Triple(graph_, RDF_TYPE, n(SD + "Graph")),
+                ox.Triple(graph_, TYPE, n(SD + "Graph")),
                 ox.Triple(graph_, n(VOID + "triples"), ox.Literal(str(size), datatype=n(_XSD_INTEGER)))]
-    prefixes = {"sd": SD, "void": VOID, "formats": FORMATS, "dcterms": PREFIXES["dcterms"]}
+    prefixes = {"sd": SD, "void": VOID, "formats": FORMATS, "dcterms": DCTERMS}
     kwargs = {"prefixes": prefixes} if fmt in ("turtle", "trig") else {}
     return ox.serialize(out, format=RDF_FORMATS[fmt], **kwargs)

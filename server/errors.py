@@ -1,7 +1,9 @@
-"""One error shape per audience: JSON callers get one JSON body, browsers an HTML
-page, everyone else (curl, monitoring, SPARQL clients) the status and a plain-text message.
+"""One error shape per audience: JSON callers get one JSON body, browsers an HTML page, everyone else
+(curl, monitoring, SPARQL clients) the status and a plain-text message.
 
-Every error is (status, message).  The JSON body, pinned by tests/test_server.py:
+Every error is (status, message): an HTTPException a view raises (``abort(404, ...)``),
+or a kg.errors.KgError, whose kind gives the status.  The JSON body, pinned by
+tests/server/test_errors.py:
 
     {"status": 404, "error": "Not Found", "message": "..."}
 
@@ -14,9 +16,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
-from kg.store import StoreError
+from kg.errors import KgError
 
 from .negotiate import is_browser, prefers_json
 
@@ -34,11 +36,23 @@ def respond(e: HTTPException):
     return message + "\n", status, [*headers, ("Content-Type", "text/plain; charset=utf-8")]
 
 
+def http_error(e: KgError) -> HTTPException:
+    """The HTTP error of ``e``'s kind, with its message."""
+    return default_exceptions[e.status](str(e))
+
+
+def _kg_error(e: KgError):
+    if e.status == 500:  # a bug, with its trace
+        log.error("%s", e, exc_info=e)
+    return respond(http_error(e))
+
+
+def _internal(e: Exception):
+    log.exception("internal error")
+    return respond(InternalServerError("internal error; it has been logged"))
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, respond)
-    app.register_error_handler(StoreError, lambda e: respond(ServiceUnavailable(str(e))))
-
-    @app.errorhandler(Exception)
-    def internal(e: Exception):
-        log.exception("internal error")
-        return respond(InternalServerError("internal error; it has been logged"))
+    app.register_error_handler(KgError, _kg_error)
+    app.register_error_handler(Exception, _internal)

@@ -10,7 +10,7 @@ The stream keeps the store version it started on: ``kg build`` keeps the
 previous version on disk (kg.store.KEEP_VERSIONS), and a read-only store that
 is open reads on even once its folder is removed.
 
-Writes, with the update token (server/writes.py): PUT replaces a named graph,
+Writes, with the update token (writes.py): PUT replaces a named graph,
 POST adds to it, DELETE drops it; each is the SPARQL Update it stands for,
 applied as any other update (derived again, checked, journalled).
 """
@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable, Iterator
 from itertools import islice
-from typing import Callable, Iterator
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
-from kg.explain import parse_term
-from kg.namespaces import PREFIXES, turtle_prefixes
+from kg.errors import InvalidInput
+from kg.terms import PREFIXES, parse_term, turtle_prefixes
 from kg.update import data_operation
 
 from . import writes
-from .graph import graph
+from .context import context
 from .negotiate import known, not_acceptable, pick
 from .results import DATASET_FORMATS, GRAPH_FORMATS, RDF_FORMATS
 
@@ -58,9 +58,9 @@ def target() -> ox.NamedNode | ox.DefaultGraph | None:
         abort(400, "parameter 'graph' is empty; give a graph IRI such as https://w3id.org/spacecoord/graph/inferred")
     try:
         if value.startswith("<") or value.split(":", 1)[0] in PREFIXES:  # <https://...>, graph:inferred
-            return parse_term(value, turtle_prefixes())
+            return parse_term(value)
         return ox.NamedNode(value)
-    except ValueError as e:
+    except (ValueError, InvalidInput) as e:
         abort(400, f"parameter 'graph': {value!r} is not an absolute IRI or a prefixed name: "
               + str(e).removeprefix(f"{value!r}: "))
 
@@ -72,26 +72,26 @@ def read():
     offers, default = (DATASET_FORMATS, "trig") if name is None else (GRAPH_FORMATS, "turtle")
     fmt = known(request.args.get("format"), GRAPH_FORMATS | DATASET_FORMATS)
     fmt = pick(offers, default, fmt) or not_acceptable(offers)
-    store = graph().store
+    ctx = context()
+    store = ctx.store.open()
     if isinstance(name, ox.NamedNode) and not store.contains_named_graph(name):
         abort(404, f"graph {name} is not in the store; the service description at /sparql lists the named graphs")
-    heartbeat = current_app.extensions.get("kg_heartbeat", lambda: None)
-    if name == ox.DefaultGraph() and graph().default_graphs() is not None:  # KG_DEFAULT_GRAPH: some graphs merged
-        name = [ox.NamedNode(iri) for iri in graph().default_graphs()]
-    return Response(pieces(serialise(store, name, fmt), heartbeat),
+    if name == ox.DefaultGraph() and ctx.store.default_graphs() is not None:  # KG_DEFAULT_GRAPH: some graphs merged
+        name = [ox.NamedNode(iri) for iri in ctx.store.default_graphs()]
+    return Response(pieces(serialise(store, name, fmt), ctx.runtime.heartbeat),
                     200, {"Content-Type": f"{offers[fmt]}; charset=utf-8", "Vary": "Accept, Accept-Encoding"})
 
 
 @bp.route("/store", methods=["PUT", "POST", "DELETE"])
 def write():
     """Replace (PUT), add to (POST) or drop (DELETE) a named graph; 201 when PUT or POST creates it."""
-    settings = graph().settings
-    writes.authorize(settings)
+    ctx = context()
+    writes.authorize(ctx.settings)
     name = target()
     if not isinstance(name, ox.NamedNode):
         abort(400, "name the graph to write with ?graph=IRI: the default graph is derived (the union of all "
                    "graphs), and the dataset is written a graph at a time")
-    existed = graph().store.contains_named_graph(name)
+    existed = ctx.store.open().contains_named_graph(name)
     if request.method == "DELETE":
         if not existed:
             abort(404, f"graph {name} is not in the store")
@@ -100,8 +100,8 @@ def write():
         data = data_operation("INSERT DATA", (ox.Quad(t.subject, t.predicate, t.object, name)
                                               for t in writes.body_triples()))
         text = (f"DROP SILENT GRAPH {name} ;\n" if request.method == "PUT" else "") + data
-    message, status, headers = writes.apply(settings, text, refuse_load=False)  # a 'load' in the data is data
-    created = not existed and graph().store.contains_named_graph(name)  # the store now open is the new one
+    message, status, headers = writes.apply(ctx, text, refuse_load=False)  # a 'load' in the data is data
+    created = not existed and ctx.store.open().contains_named_graph(name)  # the store now open is the new one
     return message, 201 if created else status, headers
 
 
@@ -161,7 +161,7 @@ def _threaded(items: Callable, fmt: str) -> Iterator[bytes]:
         try:
             ox.serialize(items(), output=Pipe(), format=RDF_FORMATS[fmt])
             end = _END
-        except Exception as e:  # handed to the generator, which raises it in the request
+        except Exception as e:  # noqa: BLE001 -- handed to the generator, which raises it in the request
             end = e
         try:
             put(end)

@@ -1,30 +1,20 @@
-"""What every response gets: CORS for browsers, gzip when the client asks for it, a place in the metrics
-and a line in the access log.
+"""What every response gets: CORS for browsers, gzip when the client asks for it, and a place in the
+metrics.
 
 A streamed body (a generator, such as a /store download) is compressed as it
-goes, never gathered first.  A response can also be sent late, from another
-thread, while the view is still busy (answer_late: a query past its time).
+goes, never gathered first.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import logging
-import threading
 import time
 import zlib
-from typing import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from flask import Flask, Request, Response, current_app, request
-from werkzeug.exceptions import HTTPException
-
-from . import errors
 
 GZIP_FROM = 1024  # bytes; smaller bodies are sent as they are
-ACCESS_LOG = "%(m)s %(U)s %(s)s %(M)sms"  # gunicorn's access log: method, path, status, milliseconds
-
-
 STARTED = "kg.started"  # in the WSGI environ: when the request reached the app (time.perf_counter)
 
 
@@ -39,7 +29,7 @@ def finish(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, HEAD, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Authorization, Content-Type"
         response.headers["Access-Control-Max-Age"] = "86400"
-    current_app.extensions["kg_metrics"].observe(req.url_rule.rule if req.url_rule else None, response.status_code,
+    current_app.extensions["kg"].metrics.observe(req.url_rule.rule if req.url_rule else None, response.status_code,
                                                  time.perf_counter() - req.environ.get(STARTED, time.perf_counter()))
     return compressed(response, req)
 
@@ -77,48 +67,7 @@ def gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
             chunks.close()
 
 
-def answer_late(app: Flask, environ: dict, error: Callable[[], HTTPException], counter: str) -> Callable[[], None]:
-    """A function that sends ``error()`` as the response to the request of ``environ``, from another thread,
-    while the view is still busy and cannot: in the shape errors.respond gives it, with what every response
-    gets (CORS, metrics), written straight to gunicorn's client socket, with a line in the access log, and
-    ``counter`` counted.  The caller ends the process after it: the view's own answer must never follow."""
-    def send() -> None:
-        with app.request_context(environ):
-            app.extensions["kg_metrics"].count(counter)
-            response = app.process_response(app.make_response(errors.respond(error())))
-            head = [f"HTTP/1.1 {response.status}", *(f"{k}: {v}" for k, v in response.get_wsgi_headers(environ)),
-                    "Connection: close", "", ""]
-            body = b"" if environ["REQUEST_METHOD"] == "HEAD" else response.get_data()
-        environ["gunicorn.socket"].sendall("\r\n".join(head).encode("latin-1") + body)
-        started = environ.get(STARTED)
-        logging.getLogger("gunicorn.access").info(ACCESS_LOG, {
-            "m": environ["REQUEST_METHOD"], "U": environ["PATH_INFO"], "s": response.status_code,
-            "M": round(1000 * (time.perf_counter() - started)) if started else "-"})
-    return send
-
-
-@contextlib.contextmanager
-def kept_alive():
-    """While the block runs, tell gunicorn's master every second that this worker is alive.
-
-    For a long request (an update) that must not be taken for a hung worker; a
-    query is bounded by KG_QUERY_TIMEOUT instead, a download beats as it sends.
-    """
-    heartbeat = current_app.extensions.get("kg_heartbeat")  # set by kg serve; none in tests of the bare app
-    stop = threading.Event()
-    if heartbeat is not None:
-        threading.Thread(target=_beat, args=(heartbeat, stop), daemon=True, name="kg-heartbeat").start()
-    try:
-        yield
-    finally:
-        stop.set()
-
-
-def _beat(heartbeat, stop: threading.Event) -> None:
-    while not stop.wait(1):
-        heartbeat()
-
-
 def register(app: Flask) -> None:
+    """Time every request, and give every response what it gets."""
     app.before_request(start)
     app.after_request(finish)

@@ -1,4 +1,4 @@
-"""The SPARQL 1.1 Protocol's request side: where the query is, which dataset, which SERVICEs.
+"""The SPARQL 1.1 Protocol's request side: where the query or update is, and which dataset it names.
 
 Each function reads the Flask request and aborts with the status the protocol
 names (400, 405, 413, 415) and a plain message when the request is malformed.
@@ -14,8 +14,6 @@ from flask import Request, abort, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.wsgi import get_content_length, get_input_stream
 
-from kg.guard import Unclear, service_targets
-from kg.namespaces import PREFIXES
 from kg.settings import ABSOLUTE_IRI
 
 FORM = "application/x-www-form-urlencoded"
@@ -146,17 +144,3 @@ def operation(max_bytes: int) -> Operation | None:
     if default or named:
         return Operation(text, update is not None, default or [], named or [], fmt)
     return Operation(text, update is not None, None, None, fmt)
-
-
-def check_services(op: Operation, allowed: set[str]) -> bool:
-    """Abort 403 if ``op`` may call a SERVICE not on the allow-list, or one these checks cannot
-    read (kg.guard); nothing outside this process is contacted.  Returns whether it calls any SERVICE."""
-    try:
-        endpoints = service_targets(op.text, PREFIXES, query=not op.is_update)
-    except Unclear as e:
-        abort(403, f"SERVICE refused: {e} (KG_SERVICE_ALLOW)")
-    for endpoint in endpoints:
-        if endpoint not in allowed:
-            abort(403, f"SERVICE {endpoint} is not allowed: federated queries may call only "
-                       f"{', '.join(sorted(allowed)) or 'no endpoint'} (KG_SERVICE_ALLOW)")
-    return bool(endpoints)

@@ -1,4 +1,5 @@
-"""Query results as bytes in a negotiated format, within a row limit and a byte limit.
+"""A query evaluated and its result written: bytes in a negotiated format, within a row limit and a
+byte limit.
 
 SELECT results go through pyoxigraph's own writers (SPARQL 1.1 Query Results
 JSON, XML, CSV and TSV) into a buffer that refuses to grow past the byte limit
@@ -15,9 +16,16 @@ from __future__ import annotations
 import io
 import itertools
 import json
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pyoxigraph as ox
+from werkzeug.exceptions import BadGateway, InternalServerError
+
+from kg.errors import InvalidInput
+from kg.terms import PREFIXES
+
+from .negotiate import not_acceptable
 
 # format name -> media type, in order of preference
 SOLUTION_FORMATS = {
@@ -36,18 +44,67 @@ DATASET_FORMATS = {
     "trig": "application/trig",
     "nquads": "application/n-quads",
 }
+RDF_OFFERS = GRAPH_FORMATS | DATASET_FORMATS  # a CONSTRUCT or DESCRIBE result may come as a dataset too
 RDF_FORMATS = {
     "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML,
     "jsonld": ox.RdfFormat.JSON_LD, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
 }
 
 
-class TooManyRows(Exception):
+class TooManyRows(InvalidInput):
     """The result has more rows (solutions or triples) than the limit allows."""
 
 
-class TooLarge(Exception):
+class TooLarge(InvalidInput):
     """The result, written, would be longer than the limit allows."""
+
+
+@dataclass(frozen=True)
+class Request:
+    query: str
+    formats: dict          # "solutions" / "graph" -> format name or None (nothing acceptable)
+    default_graph: list[str] | None = None
+    named_graphs: list[str] | None = None
+    max_rows: int = 100_000
+    max_bytes: int = 100_000_000
+    federated: bool = False  # calls a SERVICE: a network failure is the remote's (502), not ours
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: str              # "solutions", "boolean" or "graph"
+    body: bytes
+    media_type: str
+
+
+def answer(store: ox.Store, r: Request) -> Answer:
+    """Run ``r`` on ``store`` and write its result.  Raises InvalidInput for a malformed query or a result
+    past a limit, NotAcceptable when no format fits the kind of result, BadGateway when a SERVICE call
+    fails, InternalServerError when the evaluation fails otherwise."""
+    graphs = [ox.NamedNode(g) for g in r.default_graph] if r.default_graph is not None else None
+    named = [ox.NamedNode(g) for g in r.named_graphs] if r.named_graphs is not None else None
+
+    def run():
+        return store.query(r.query, prefixes=PREFIXES, default_graph=graphs, named_graphs=named)
+    try:
+        result = run()
+        kind = ("boolean" if isinstance(result, ox.QueryBoolean) else
+                "solutions" if isinstance(result, ox.QuerySolutions) else "graph")
+        offers = RDF_OFFERS if kind == "graph" else SOLUTION_FORMATS
+        fmt = r.formats["graph" if kind == "graph" else "solutions"] or not_acceptable(offers)
+        if kind == "boolean":
+            data = boolean(bool(result), fmt)
+        elif kind == "solutions":
+            data = solutions(result, fmt, r.max_rows, r.max_bytes, again=run)
+        else:
+            data = triples(result, fmt, r.max_rows, r.max_bytes)
+    except SyntaxError as e:
+        raise InvalidInput(f"query: {e}") from None
+    except (OSError, RuntimeError) as e:  # rows are read lazily: a remote's bad answer surfaces here too
+        if r.federated:
+            raise BadGateway(f"a SERVICE call failed: {e}") from None
+        raise InternalServerError(f"evaluation failed: {e}") from None
+    return Answer(kind, data, offers[fmt])
 
 
 class _Over(Exception):
@@ -112,7 +169,7 @@ def boolean(value: bool, fmt: str) -> bytes:
         return json.dumps({"head": {}, "boolean": value}).encode("utf-8")
     if fmt == "xml":
         return (f'<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-                f"<head/><boolean>{str(value).lower()}</boolean></sparql>\n").encode("utf-8")
+                f"<head/><boolean>{str(value).lower()}</boolean></sparql>\n").encode()
     return (("_askResult\r\n" if fmt == "csv" else "?_askResult\n") + str(value).lower() + "\n").encode("utf-8")
 
 

@@ -2,7 +2,7 @@
 
 With ``KG_UPDATE_TOKEN`` empty every write is refused (403).  With a token,
 a client sends ``Authorization: Bearer <token>``; a missing or wrong one gets
-401.  The update runs as ``kg update`` does (kg.build.update: apply to the named
+401.  The update runs as ``kg update`` does (kg.update: apply to the named
 graphs, derive, check, swap in, journal), in a process of its own, so a large
 rebuild does not grow this server process's memory; every server process
 opens the new store version at its next request, as after ``kg build``.
@@ -19,14 +19,11 @@ from flask import abort, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from kg.build import update
-from kg.load import InputError
+from kg.errors import KgError
 from kg.settings import Settings
-from kg.store import StoreError
-from kg.update import LoadRefused, UpdateRefused
-from kg.validate import ValidationFailed, grouped
+from kg.update import update
 
-from .http import kept_alive
+from .context import Context
 
 
 def authorize(settings: Settings) -> None:
@@ -53,24 +50,18 @@ def body_triples() -> list[ox.Triple]:
 
 
 def _run(settings: Settings, text: str, refuse_load: bool) -> tuple[int, str]:
+    """In the update's own process: (200, what changed), or the status and message of its error."""
     try:
         return 200, "\n".join(update(settings, text, refuse_load).lines()) + "\n"
-    except LoadRefused as e:  # nothing is fetched on anyone's behalf: forbidden, not malformed
-        return 403, f"{e}; or PUT/POST the data to /store; nothing was changed"
-    except (UpdateRefused, InputError) as e:  # InputError: the schema as updated is one the reasoner refuses
-        return 400, f"{e}; nothing was changed"
-    except ValidationFailed as e:
-        return 400, "\n".join([*grouped(e.problems), f"the update would leave the data not conforming: "
-                                                       f"{len(e.problems)} problem(s); nothing was changed"])
-    except StoreError as e:
-        return 503, str(e)
+    except KgError as e:
+        return e.status, str(e) + ("; nothing was changed" if e.exit_code == 1 else "")
 
 
-def apply(settings: Settings, text: str, refuse_load: bool = True):
+def apply(ctx: Context, text: str, refuse_load: bool = True):
     """Apply the update ``text``; the response says what changed, or the error says why nothing did.
     ``refuse_load``: as kg.update.change (off for text the server built from a request's data)."""
-    with kept_alive(), ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        status, message = pool.submit(_run, settings, text, refuse_load).result()
+    with ctx.runtime.kept_alive(), ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        status, message = pool.submit(_run, ctx.settings, text, refuse_load).result()
     if status != 200:
         abort(status, message)
     return message, 200, {"Content-Type": "text/plain; charset=utf-8"}

@@ -39,7 +39,7 @@ def test_query_from_a_file_and_from_stdin(project, run_kg, tmp_path):
     """The query can come from a .rq file or from standard input ('-')."""
     (tmp_path / "q.rq").write_text(IMEWG_MEMBERS)
     assert run_kg("query", "--format", "csv", str(tmp_path / "q.rq"), cwd=project).stdout.endswith("42\n")
-    assert run_kg("query", "--format", "csv", "-", cwd=project, input=IMEWG_MEMBERS).stdout.endswith("42\n")
+    assert run_kg("query", "--format", "csv", "-", cwd=project, stdin=IMEWG_MEMBERS).stdout.endswith("42\n")
 
 
 def test_construct_prints_turtle(project, run_kg):
@@ -83,24 +83,3 @@ def test_stats_lists_graphs_and_classes(project, run_kg):
     assert done.returncode == 0, done.stderr
     assert "graph:imewg-article" in done.stdout
     assert re.search(r"org:Organization +\d+", done.stdout)
-
-
-def test_unknown_option_is_a_usage_error(project, run_kg):
-    """An unknown option exits 2, as a usage error."""
-    assert run_kg("build", "--no-such-option", cwd=project).returncode == 2
-
-
-def test_owlrl_reasoner_setting_gives_the_same_graph(project, run_kg):
-    """KG_REASONER=owlrl validates the same number of quads as the fast path, without log noise."""
-    fast = run_kg("validate", cwd=project)
-    reference = run_kg("validate", cwd=project, env={"KG_REASONER": "owlrl"})
-    assert fast.returncode == reference.returncode == 0
-    assert fast.stdout == reference.stdout
-    assert reference.stderr == ""
-
-
-def test_bad_setting_is_a_usage_error(project, run_kg):
-    """An invalid setting value exits 2 and names the variable."""
-    done = run_kg("validate", cwd=project, env={"KG_REASONER": "magic"})
-    assert done.returncode == 2
-    assert "KG_REASONER" in done.stderr

@@ -3,24 +3,29 @@ else needs it.
 
 gunicorn's sync workers all wait on the one listening socket with select(), so
 each new connection wakes every idle worker, and all but one find nothing to
-accept.  On this 2-core machine with 2 workers that cost each request about
-0.15 ms.  This worker waits with epoll and EPOLLEXCLUSIVE (Linux 4.5 and
+accept.  This worker waits with epoll and EPOLLEXCLUSIVE (Linux 4.5 and
 later), with which the kernel wakes one waiting worker per connection; where
 that flag does not exist it waits as gunicorn's does.
 
 gunicorn's sync worker also closes every connection after one response, so a
-client sending queries one after another connects anew for each: 0.07 to 0.2 ms
-of a small query's time here.  This worker keeps the connection open (HTTP/1.1
-keep-alive) while it waits for that client's next request, but only while
-nobody else needs it: an answer given while another connection waits closes
-its connection, a new connection taken by this worker in the meantime ends the
-idle one, and so do gunicorn's ``keepalive`` seconds (2) of silence.
-A worker still serves one connection at a time, so a query past its time limit
-still ends only its own client's connection (executor.py).
+client sending queries one after another connects anew for each.  This worker
+keeps the connection open (HTTP/1.1 keep-alive) while it waits for that
+client's next request, but only while nobody else needs it: an answer given
+while another connection waits closes its connection, a new connection taken by
+this worker in the meantime ends the idle one, and so do gunicorn's
+``keepalive`` seconds (2) of silence.  A worker still serves one connection at a
+time, so a query past its time limit still ends only its own client's
+connection (runtime.py).
 
 gunicorn's parser and response read its settings by name about 25 times a
 request, each a lookup in its settings table; this worker hands them a copy
-that keeps each value once read (0.02 ms a request).
+that keeps each value once read.  What each of these saves is measured in
+bench/README.md.
+
+It overrides gunicorn 27's SyncWorker (run, wait, handle, handle_request) and
+calls its parser's ``finish_body(deadline, max_bytes)``: pyproject.toml pins
+gunicorn to 27.x, and tests/server/gunicorn/test_worker.py checks those
+signatures.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from gunicorn.workers.sync import SyncWorker
 DRAIN_BYTES, DRAIN_SECONDS = 64 * 1024, 0.5
 
 
-class Settings:
+class Config:
     """gunicorn's settings ``cfg``, each value kept once read.  A worker's settings never change: a reload
     starts new workers."""
 
@@ -58,7 +63,7 @@ class Worker(SyncWorker):
     _poll = None
 
     def run(self) -> None:
-        self.settings = Settings(self.cfg)
+        self.config = Config(self.cfg)
         self.wait_alone()
         super().run()
 
@@ -92,7 +97,7 @@ class Worker(SyncWorker):
         (listener, socket, address) of a connection this worker took while ``client`` was idle, or None."""
         req, after, idle = None, None, False
         try:
-            parser = http.get_parser(self.settings, client, addr)
+            parser = http.get_parser(self.config, client, addr)
             while True:
                 req = next(parser)
                 if not self.handle_request(listener, req, client, addr):
@@ -120,7 +125,7 @@ class Worker(SyncWorker):
                 self.log.exception("Socket error processing request.")
             else:
                 self.log.debug("Ignoring %s", errno.errorcode.get(e.errno, e.errno))
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001 -- answered by gunicorn's handle_error, as SyncWorker.handle does
             self.handle_error(req, client, addr, e)
         finally:
             if idle:
@@ -134,13 +139,13 @@ class Worker(SyncWorker):
         the (listener, socket, address) of a new connection if one comes first and this worker takes it
         (another idle worker may take it instead; then the wait goes on); None when the time is up, the
         worker stops, or keep-alive is off (no epoll, or keepalive 0)."""
-        if self._poll is None or not self.settings.keepalive or not self.alive:
+        if self._poll is None or not self.config.keepalive or not self.alive:
             return None
         self.notify()
         fd = client.fileno()
         self._poll.register(fd, select.EPOLLIN)
         try:
-            deadline = time.monotonic() + self.settings.keepalive
+            deadline = time.monotonic() + self.config.keepalive
             while self.alive and (remaining := deadline - time.monotonic()) > 0:
                 ready = [f for f, _ in self._poll.poll(remaining)]
                 if fd in ready:
@@ -170,15 +175,15 @@ class Worker(SyncWorker):
         """SyncWorker.handle_request, without closing every connection: whether this one can stay open."""
         environ, resp = {}, None
         try:
-            self.settings.pre_request(self, req)
+            self.config.pre_request(self, req)
             request_start = datetime.now()
-            resp, environ = wsgi.create(req, client, addr, listener.getsockname(), self.settings)
+            resp, environ = wsgi.create(req, client, addr, listener.getsockname(), self.config)
             self.nr += 1
             if self.nr >= self.max_requests:
                 self.log.info("Autorestarting worker after current request.")
                 self.alive = False
             respiter = self.wsgi(environ, resp.start_response)
-            if not self.alive or self._poll is None or not self.settings.keepalive or self.someone_waiting():
+            if not self.alive or self._poll is None or not self.config.keepalive or self.someone_waiting():
                 resp.force_close()  # decided before the head is written
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
@@ -198,10 +203,10 @@ class Worker(SyncWorker):
             if resp and resp.headers_sent:  # writing a 500 after a started response would corrupt it
                 self.log.exception("Error handling request")
                 util.close_graceful(client)
-                raise StopIteration()
+                raise StopIteration() from None
             raise
         finally:
             try:
-                self.settings.post_request(self, req, environ, resp)
+                self.config.post_request(self, req, environ, resp)
             except Exception:
                 self.log.exception("Exception in post_request hook")

@@ -1,4 +1,5 @@
-"""``kg build`` end to end through the installed command: a good build, and broken input that changes nothing."""
+"""``kg build``: a good build, broken input that changes nothing (through the installed command), and what
+a build derives (in process)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ import re
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
+
+from kg.build import build, derive, replayed
+from kg.errors import InvalidInput
+from kg.load import load
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -32,7 +38,8 @@ def test_build_reports_graphs_and_stages(built_project, run_kg, tmp_path):
     done = run_kg("build", cwd=tmp_path / "p")
     assert done.returncode == 0, done.stderr
     assert "graph:imewg-article" in done.stdout and "graph:inferred" in done.stdout
-    assert re.search(r"stages: load [\d.]+s, reason [\d.]+s, write [\d.]+s, shapes [\d.]+s, checks [\d.]+s, publish", done.stdout)
+    stages = r"stages: load [\d.]+s, reason [\d.]+s, write [\d.]+s, shapes [\d.]+s, checks [\d.]+s, publish"
+    assert re.search(stages, done.stdout)
 
 
 def test_rebuild_swaps_in_a_new_store(project, run_kg):
@@ -53,7 +60,8 @@ BROKEN = {
         r"data/isecg/isecg-about\.ttl:\d+:1: The prefix nope: has not been declared"),
     "shape violation": (
         "data/isecg/isecg-about.ttl",
-        "membership:isecg-orphan a org:Membership ; skos:prefLabel \"orphan\"@en ; org:organization body:isecg ; org:role role:member .\n",
+        "membership:isecg-orphan a org:Membership ; skos:prefLabel \"orphan\"@en ; org:organization body:isecg ; "
+        "org:role role:member .\n",
         r"data/isecg/isecg-about\.ttl: membership:isecg-orphan: org:member: "),
     "literal where an IRI belongs (shape)": (
         "data/agencies/imewg-article.ttl", 'membership:imewg-nasa org:organization "IMEWG" .\n',
@@ -116,3 +124,36 @@ def test_a_stray_directory_is_not_replaced(project, run_kg):
     done = run_kg("build", "--store-dir", str(target), cwd=project)
     assert done.returncode == 2
     assert "is not a store link made by 'kg build'" in done.stderr
+
+
+def test_another_base_iri_rewrites_every_minted_iri(project_settings):
+    """With KG_BASE_IRI set, the graph is built under that base and no canonical IRI is left."""
+    settings = project_settings.with_(base_iri="https://example.org/kg/")
+    store, _ = derive(settings, load(settings))
+    iris = {t.value for q in store for t in (q.subject, q.predicate, q.object, q.graph_name)
+            if isinstance(t, ox.NamedNode)}
+    assert "https://example.org/kg/body/nasa" in iris
+    assert "https://example.org/kg/graph/imewg-article" in iris
+    assert not [i for i in iris if i.startswith("https://w3id.org/spacecoord/")]
+
+
+def test_a_journal_that_cannot_be_replayed_fails_the_build_naming_its_line(project_settings, tmp_path):
+    """A journal that is not a SPARQL Update fails the build with its line and column; no store is made."""
+    settings = project_settings.with_(store_dir=tmp_path / "store")
+    (tmp_path / "store.updates.ru").write_text("# applied\nINSERT DATA { <urn:a> <urn:b> }\n")
+    with pytest.raises(InvalidInput, match=r"store\.updates\.ru:2:\d+: "):
+        build(settings)
+    assert not (tmp_path / "store").exists()
+
+
+def test_the_journal_is_replayed_after_the_files(project_settings, tmp_path):
+    """What the journal inserts is in the graphs a build derives from."""
+    settings = project_settings.with_(store_dir=tmp_path / "store")
+    graph = "https://w3id.org/spacecoord/graph/wikipedia-ilewg"
+    (tmp_path / "store.updates.ru").write_text(
+        f"INSERT DATA {{ GRAPH <{graph}> {{ <https://w3id.org/spacecoord/body/esa> "
+        f"<http://www.w3.org/2004/02/skos/core#altLabel> \"Journal\" }} }}\n")
+    quads = set(replayed(load(settings)).dataset.quads())
+    assert ox.Quad(ox.NamedNode("https://w3id.org/spacecoord/body/esa"),
+                   ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel"), ox.Literal("Journal"),
+                   ox.NamedNode(graph)) in quads

@@ -7,15 +7,14 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from kg.explain import RULES, Explainer, parse_triple
-from kg.namespaces import graph_iri, turtle_prefixes
+from kg import reason
+from kg.explain import RULES, Explainer, NotEntailed
+from kg.load import load_graphs, parse_turtle
 from kg.settings import CANONICAL_BASE
+from kg.terms import graph_iri, parse_triple
 
 INFERRED = graph_iri(CANONICAL_BASE, "inferred")
-
-
-def triple(text: str) -> ox.Triple:
-    return parse_triple(text, turtle_prefixes())
+triple = parse_triple
 
 
 def leaves(d):
@@ -50,8 +49,14 @@ def test_membership_shortcut_is_derived_by_chain_and_inverse(built_store):
 
 
 def test_not_entailed_triple_says_so(built_store):
-    """A triple that is neither asserted nor inferred has no explanation."""
-    assert Explainer(built_store, INFERRED).explain(triple("body:bnsc sc:replaces body:uksa")) is None
+    """A triple that is neither asserted nor inferred is explained as not entailed, in one JSON shape."""
+    t = triple("body:bnsc sc:replaces body:uksa")
+    explanation = Explainer(built_store, INFERRED).explain(t)
+    assert explanation == NotEntailed(t)
+    assert explanation.as_json() == {"subject": "<https://w3id.org/spacecoord/body/bnsc>",
+                                     "predicate": "<https://w3id.org/spacecoord/ontology#replaces>",
+                                     "object": "<https://w3id.org/spacecoord/body/uksa>",
+                                     "status": "not entailed", "message": "neither asserted nor inferred"}
 
 
 def test_every_inferred_triple_has_a_derivation_down_to_asserted_triples(built_store):
@@ -61,7 +66,7 @@ def test_every_inferred_triple_has_a_derivation_down_to_asserted_triples(built_s
     explainer = Explainer(built_store, INFERRED)
     for t in inferred:
         d = explainer.explain(t)
-        assert d is not None and d.rule in RULES, t
+        assert d.rule in RULES, t
         assert all(leaf.asserted_in for leaf in leaves(d)), t
 
 
@@ -79,7 +84,7 @@ def test_cli_explains_as_text_and_json(built_project, run_kg):
 
 @pytest.mark.parametrize("args, code, message", [
     (("body:bnsc", "sc:replaces", "body:uksa"), 0, "not entailed: body:bnsc sc:replaces body:uksa"),
-    (("body:bnsc", "nope:replaces", "body:uksa"), 1, "explain: "),
+    (("body:bnsc", "nope:replaces", "body:uksa"), 1, "The prefix nope: has not been declared"),
 ])
 def test_cli_not_entailed_and_bad_terms(built_project, run_kg, args, code, message):
     """A triple not entailed says so (exit 0); an unparsable term is invalid input (exit 1)."""
@@ -89,17 +94,11 @@ def test_cli_not_entailed_and_bad_terms(built_project, run_kg, args, code, messa
     assert "Traceback" not in done.stderr
 
 
-def test_equality_and_domain_range_derivations_on_a_small_graph(tmp_path):
+def test_equality_and_domain_range_derivations_on_a_small_graph(root, project_settings, tmp_path):
     """On a graph with owl:sameAs, every inferred triple is explained too, by eq-*, prp-dom, prp-rng and the rest."""
-    from pathlib import Path
-
-    from kg import reason
-    from kg.load import parse_turtle
-
-    root = Path(__file__).resolve().parent.parent
     g = ox.NamedNode("urn:test:data")
     quads = [ox.Quad(t.subject, t.predicate, t.object, g)
-             for t in parse_turtle(root / "ontology" / "spacecoord.ttl")
+             for t in load_graphs(project_settings).triples_of("ontology")
              + parse_turtle(root / "tests" / "data" / "entailments.ttl")]
     closure = reason.closure(quads)
     with open(tmp_path / "all.nq", "wb") as f:
@@ -110,7 +109,7 @@ def test_equality_and_domain_range_derivations_on_a_small_graph(tmp_path):
     used = set()
     for t in closure.inferred():
         d = explainer.explain(t)
-        assert d is not None, t
+        assert d.entailed, t
         assert all(leaf.asserted_in for leaf in leaves(d)), t
         used |= set(rules(d))
     assert {"eq-sym", "eq-rep-s", "prp-dom", "prp-rng", "prp-trp", "cax-sco"} <= used

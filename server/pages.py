@@ -1,4 +1,5 @@
-"""Explanations over HTTP: why a triple holds, and what the graph says about a resource.
+"""The pages of the graph: /resource (what the graph says about a resource, statement by statement,
+with where each comes from) and /explain (why a triple holds), in HTML or JSON.
 
 Terms in parameters are written as in Turtle with the project's prefixes
 (``body:nasa``, ``<https://...>``, ``"1999"^^xsd:gYear``), as absolute IRIs, or
@@ -11,13 +12,15 @@ import pyoxigraph as ox
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from kg.explain import RULES, Explainer, SearchExhausted, Statement, parse_term
-from kg.namespaces import compact, turtle_prefixes
+from kg.describe import Statement, describe
+from kg.errors import InvalidInput
+from kg.explain import RULES, Explainer
+from kg.terms import XSD_STRING, compact, parse_term, show
 
-from .graph import graph
+from .context import context
 from .negotiate import PAGE_FORMATS, choose
 
-bp = Blueprint("explain", __name__)
+bp = Blueprint("pages", __name__)
 LIMIT = 500  # statements per direction on a resource page
 RULES_SPEC = "https://www.w3.org/TR/owl2-profiles/#Reasoning_in_OWL_2_RL_and_RDF_Graphs_using_Rules"
 RESOURCE_KINDS = (ox.NamedNode, ox.BlankNode)
@@ -31,8 +34,8 @@ def term_arg(name: str, kinds: tuple = (ox.NamedNode, ox.BlankNode, ox.Literal))
         abort(400, f"parameter {name!r} must be given once, as a term such as body:nasa or <https://...>"
               + (f"; it was given {len(values)} times" if len(values) > 1 else ""))
     try:
-        term = parse_term(values[0], turtle_prefixes())
-    except ValueError as e:
+        term = parse_term(values[0])
+    except InvalidInput as e:
         abort(400, f"parameter {name!r}: {e}")
     if not isinstance(term, kinds):
         abort(400, f"parameter {name!r}: {values[0]!r} is {KIND[type(term)]}; "
@@ -45,17 +48,12 @@ def explain():
     """One derivation of the triple (s, p, o) by OWL 2 RL rules, down to asserted triples."""
     fmt = choose(PAGE_FORMATS, "html")
     triple = ox.Triple(term_arg("s", RESOURCE_KINDS), term_arg("p", (ox.NamedNode,)), term_arg("o"))
-    explainer = Explainer(graph().store, graph().inferred)
-    try:
-        derivation = explainer.explain(triple)
-    except SearchExhausted as e:
-        abort(500, str(e))
+    store = context().store
+    explainer = Explainer(store.open(), store.inferred)
+    explanation = explainer.explain(triple)
     if fmt == "json":
-        if derivation is None:
-            return jsonify(subject=str(triple.subject), predicate=str(triple.predicate), object=str(triple.object),
-                           status="not entailed", message="neither asserted nor inferred")
-        return jsonify(derivation.as_json())
-    return render_template("explain.html", triple=triple, derivation=derivation, rules=RULES,
+        return jsonify(explanation.as_json())
+    return render_template("explain.html", triple=triple, derivation=explanation, rules=RULES,
                            spec=RULES_SPEC, show=explainer.show)
 
 
@@ -64,24 +62,19 @@ def resource():
     """The statements about a resource and pointing at it, each with its graphs or its explanation."""
     fmt = choose(PAGE_FORMATS, "html")
     node = term_arg("iri", RESOURCE_KINDS)
-    explainer = Explainer(graph().store, graph().inferred)
-    about, more_about = explainer.statements(node, limit=LIMIT)
-    pointing, more_pointing = explainer.statements(node, incoming=True, limit=LIMIT)
-    if not about and not pointing:
+    store = context().store
+    found = describe(store.open(), node, store.inferred, LIMIT)
+    if found.empty:
         abort(404, f"{node} is in no statement of the graph")
-    about.sort(key=lambda st: (st.triple.predicate.value, str(st.triple.object)))
-    pointing.sort(key=lambda st: (st.triple.predicate.value, str(st.triple.subject)))
     if fmt == "json":
         return jsonify(resource=str(node), limit=LIMIT,
-                       statements=[_statement_json(st) for st in about], statements_truncated=more_about,
-                       incoming=[_statement_json(st) for st in pointing], incoming_truncated=more_pointing)
-    title = compact(node.value) if isinstance(node, ox.NamedNode) else str(node)
-    return render_template("resource.html", node=node, title=title, about=about, pointing=pointing, limit=LIMIT,
-                           more_about=more_about, more_pointing=more_pointing)
+                       statements=[_statement_json(st) for st in found.about], statements_truncated=found.more_about,
+                       incoming=[_statement_json(st) for st in found.pointing], incoming_truncated=found.more_pointing)
+    return render_template("resource.html", node=node, title=show(node), found=found, limit=LIMIT)
 
 
 def explain_url(t: ox.Triple, **params) -> str:
-    return url_for("explain.explain", s=str(t.subject), p=str(t.predicate), o=str(t.object), **params)
+    return url_for("pages.explain", s=str(t.subject), p=str(t.predicate), o=str(t.object), **params)
 
 
 def _statement_json(st: Statement) -> dict:
@@ -95,19 +88,18 @@ def _statement_json(st: Statement) -> dict:
 
 
 @bp.app_template_global()
-def term_html(term, show=None) -> Markup:
+def term_html(term, show=show) -> Markup:
     """A term for a page: resources link to their page, literals show their language or datatype."""
     if isinstance(term, ox.Literal):
         text = f'"{escape(term.value)}"'
         if term.language:
             text += f"@{escape(term.language)}"
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        elif term.datatype != XSD_STRING:
             text += f"^^{escape(compact(term.datatype.value))}"
         return Markup(f'<span class="literal">{text}</span>')
-    label = show(term) if show else (compact(term.value) if isinstance(term, ox.NamedNode) else str(term))
-    href = url_for("explain.resource", iri=str(term))
+    href = url_for("pages.resource", iri=str(term))
     title = f' title="{escape(term.value)}"' if isinstance(term, ox.NamedNode) else ""
-    return Markup(f'<a href="{escape(href)}"{title}>{escape(label)}</a>')
+    return Markup(f'<a href="{escape(href)}"{title}>{escape(show(term))}</a>')
 
 
 bp.app_template_global()(explain_url)

@@ -1,4 +1,11 @@
-"""What a SPARQL text can make the engine reach, decided from the text alone and failing closed.
+"""What a SPARQL text sent to the endpoint can make the engine reach, decided from the text alone and
+failing closed: the SERVICE endpoints it may call, and whether it names its own dataset (FROM).
+
+No release of pyoxigraph (0.4 to 0.5.13, nor its main branch in December 2026) lets
+Python control SERVICE: Oxigraph's Rust API has a service handler
+(``SparqlEvaluator::with_service_handler``, ``without_default_http_service_handler``)
+that the Python bindings do not wrap, and they are always built with the HTTP
+client.  So the endpoint decides from the text before pyoxigraph reads it.
 
 pyoxigraph exposes no parse tree, and a tokenizer of our own that disagrees
 with its parser by one corner case (a comment ended by a carriage return, a
@@ -13,8 +20,6 @@ letters in the text (pyoxigraph expands no escapes in keywords), so:
   ``SILENT:x`` as a name, would make it mean another endpoint); or, in a
   query, not the keyword at all, which pyoxigraph itself decides (below).
   Anything else is refused (``Unclear``);
-- an update with the letters ``load`` not preceded by a letter or digit may
-  LOAD, and is refused;
 - a query with the letters ``from`` (anywhere: pyoxigraph reads ``ASKFROM``
   as ASK FROM) names its own dataset, unless pyoxigraph decides that none of
   them is the keyword.
@@ -30,9 +35,9 @@ follows it (``FROMe:g`` is FROM and ``e:g`` when no prefix ``FROMe:`` is
 declared), so a changed word followed by anything but a space or a mark that
 ends a name is not decided: the copy's ``FROxe:g`` may be a name of its own.
 The copy holds no letters "service", so no SERVICE, and reading it on an
-empty store in memory reaches nothing outside the process.  Some queries are evaluated as they are read (an ASK, an ORDER
-BY), and a cross product of VALUES needs no data: the server counts the
-reading in the query's time limit.
+empty store in memory reaches nothing outside the process.  Some queries are
+evaluated as they are read (an ASK, an ORDER BY), and a cross product of VALUES
+needs no data: the server counts the reading in the query's time limit.
 """
 
 from __future__ import annotations
@@ -42,19 +47,20 @@ import re
 
 import pyoxigraph as ox
 
+from kg.errors import Refused
+from kg.terms import PREFIXES
+
 IRI = r'<([^<>"{}|^`\\\x00-\x20]*)>'
 _SERVICE = re.compile(r"service", re.IGNORECASE)
 _SERVICE_CALL = re.compile(r"service(?:[ \t\r\n]+(?P<silent>silent))?[ \t\r\n]*(?P<endpoint>" + IRI + ")",
                            re.IGNORECASE)
 ENDS_A_WORD = set(" \t\r\n(){}[]<>,;\"'#^|/*+=!&")  # what may follow a changed word for the copy to decide
-_LOAD = re.compile(r"(?<![A-Za-z0-9_])load", re.IGNORECASE)
 _FROM = re.compile(r"from", re.IGNORECASE)  # anywhere: pyoxigraph reads ASKFROM <g> as ASK FROM <g>
-ELSEWHERE = {  # the end of the message refusing an occurrence of "service" that is not a plain call
-    True: "; pyoxigraph did not read it as a word in a string, an IRI, a name or a comment of a valid query (it "
-          "is not asked about a word glued to what follows); write the word elsewhere escaped (\"\\u0073ervice\") "
-          "or match it by a regex (\"[s]ervice\")",
-    False: '; in an update, write the word elsewhere escaped ("\\u0073ervice") or match it by a regex ("[s]ervice")',
-}
+# How to write the word "service" that is no call, said when it is refused in a query and in an update
+IN_A_QUERY = ("; pyoxigraph did not read it as a word in a string, an IRI, a name or a comment of a valid query "
+              "(it is not asked about a word glued to what follows); write the word elsewhere escaped "
+              "(\"\\u0073ervice\") or match it by a regex (\"[s]ervice\")")
+IN_AN_UPDATE = '; in an update, write the word elsewhere escaped ("\\u0073ervice") or match it by a regex ("[s]ervice")'
 PLAIN_LETTERS = "acdeflmnoprtv"  # letters re.IGNORECASE equates only with their capitals (not i, k, s: ı, İ, K, ſ)
 
 
@@ -65,7 +71,7 @@ def _may_contain(text: str, letters: str) -> bool:
     return letters in text.lower()
 
 
-class Unclear(Exception):
+class Unclear(Refused):
     """The text mentions SERVICE in a way these checks cannot read; the message says where."""
 
 
@@ -82,7 +88,7 @@ def service_targets(text: str, predeclared: dict[str, str], query: bool = False)
     if others and not (query and _reads_as_query(text, predeclared)):
         raise Unclear(f"at character {others[0]}: 'service' is not a plain call; a federated query must "
                       f"write SERVICE <IRI> {{ ... }} (a variable or a prefixed name "
-                      f"endpoint is not allowed){ELSEWHERE[query]}")
+                      f"endpoint is not allowed){IN_A_QUERY if query else IN_AN_UPDATE}")
     targets = []
     for call in calls:
         if query and _reads_as_query(text, predeclared, unplain=call.start()):
@@ -143,11 +149,6 @@ def _reads_as_query(text: str, prefixes: dict[str, str], unplain: int | None = N
     return True
 
 
-def may_load(text: str) -> bool:
-    """Whether an update text may contain LOAD."""
-    return _may_contain(text, "load") and _LOAD.search(text) is not None
-
-
 def may_name_dataset(text: str, prefixes: dict[str, str] | None = None) -> bool:
     """Whether a query text may have FROM or FROM NAMED.  Given ``prefixes`` (those the query is read
     with), the letters "from" (?from, "from", <http://e/from>) do not count when pyoxigraph reads the
@@ -155,3 +156,17 @@ def may_name_dataset(text: str, prefixes: dict[str, str] | None = None) -> bool:
     if not (_may_contain(text, "from") and _FROM.search(text) is not None):
         return False
     return prefixes is None or not _reads_as_query(text, prefixes, words=_FROM)
+
+
+def check_services(text: str, is_update: bool, allowed: tuple[str, ...]) -> bool:
+    """Whether ``text`` calls any SERVICE; raises Refused (403) if it may call one not in ``allowed``, or
+    one these checks cannot read.  Nothing outside this process is contacted."""
+    try:
+        endpoints = service_targets(text, PREFIXES, query=not is_update)
+    except Unclear as e:
+        raise Unclear(f"SERVICE refused: {e} (KG_SERVICE_ALLOW)") from None
+    for endpoint in endpoints:
+        if endpoint not in allowed:
+            raise Refused(f"SERVICE {endpoint} is not allowed: federated queries may call only "
+                          f"{', '.join(sorted(allowed)) or 'no endpoint'} (KG_SERVICE_ALLOW)")
+    return bool(endpoints)

@@ -1,33 +1,40 @@
-"""The built store as the server sees it: opened by each process on first use, and
-opened anew when ``kg build`` has swapped in another version."""
+"""What the views of one app share: its settings, the current store, the runtime serving it and its
+metrics; ``create_app`` makes the ``Context``, ``context()`` finds it for a view.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from flask import current_app
 
-from kg import store as store_
-from kg.namespaces import graph_iri
 from kg.settings import Settings
+from kg.store import StoreLayout
+from kg.terms import graph_iri
+
+from .metrics import Metrics
+from .runtime import Runtime
 
 
-class Graph:
-    """The store of one server process and the IRIs the views need."""
+class CurrentStore:
+    """The store version ``kg build`` published last, as one server process sees it: opened on first
+    use, and opened anew once a build or an update has published another."""
 
     def __init__(self, settings: Settings):
-        self.settings = settings
+        self.setting = settings.default_graph
+        self.layout = StoreLayout(settings.store_dir)
         self.inferred = graph_iri(settings.base_iri, "inferred")
         self._store: ox.Store | None = None
         self._version = ""
         self._default: list[str] | None = None
         self._sizes: tuple[int, dict[str, int]] | None = None
 
-    @property
-    def store(self) -> ox.Store:
-        """The current version of the store, read-only; raises kg.store.StoreError while none is built."""
-        version = store_.current_version(self.settings.store_dir)  # per request: one readlink
+    def open(self) -> ox.Store:
+        """The current version, read-only; raises kg.errors.Unavailable while none is built."""
+        version = self.layout.current()  # per request: one readlink
         if self._store is None or version != self._version:
-            self._store = store_.open_read_only(self.settings.store_dir)
+            self._store = self.layout.open()
             self._version = version
             self._default = self._sizes = None
         return self._store
@@ -35,18 +42,17 @@ class Graph:
     def default_graphs(self) -> list[str] | None:
         """The graphs merged into the default graph of a query that names none (KG_DEFAULT_GRAPH);
         None for the stored union."""
-        setting = self.settings.default_graph
-        if setting == "union":
+        if self.setting == "union":
             return None
-        store = self.store
+        store = self.open()
         if self._default is None:
             self._default = (sorted(g.value for g in store.named_graphs() if g != self.inferred)
-                             if setting == "asserted" else setting.split())
+                             if self.setting == "asserted" else list(self.setting))
         return self._default
 
     def sizes(self) -> tuple[int, dict[str, int]]:
         """Triples in the default graph and in each named graph, counted once per store version."""
-        store = self.store
+        store = self.open()
         if self._sizes is None:
             default = int(next(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))["n"].value)
             named = {row["g"].value: int(row["n"].value) for row in
@@ -55,6 +61,14 @@ class Graph:
         return self._sizes
 
 
-def graph() -> Graph:
-    """The Graph of the current app."""
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    store: CurrentStore
+    runtime: Runtime
+    metrics: Metrics
+
+
+def context() -> Context:
+    """The Context of the current app."""
     return current_app.extensions["kg"]
