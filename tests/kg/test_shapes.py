@@ -28,12 +28,12 @@ def both(stored):
 @pytest.fixture(scope="module")
 def broken(root, project_settings) -> Inputs:
     """The ontology with the shapes, and tests/data/shape-violations.ttl, which breaks many constraints."""
-    ontology = root / "ontology" / "spacecoord.ttl"
+    inputs = load(project_settings)
     violations = root / "tests" / "data" / "shape-violations.ttl"
+    ontology = [f for f in inputs.dataset.files if f.graph == graph_iri(CANONICAL_BASE, "ontology")]
     dataset = Dataset(CANONICAL_BASE, [
-        ParsedFile(ontology, graph_iri(CANONICAL_BASE, "ontology"), parse_turtle(ontology)),
-        ParsedFile(violations, graph_iri(CANONICAL_BASE, "broken"), parse_turtle(violations))])
-    return Inputs(dataset, load(project_settings).rules)
+        *ontology, ParsedFile(violations, graph_iri(CANONICAL_BASE, "broken"), parse_turtle(violations))])
+    return Inputs(dataset, inputs.rules)
 
 
 def test_the_project_data_conforms_both_ways(both, project_settings):
