@@ -44,11 +44,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import pyoxigraph as ox  # noqa: E402
-from servers import VIRTUOSO_GRAPH, children, cpu_seconds, each_size, memory_mb, start_kg, start_virtuoso, stop  # noqa: E402
-from workload import POOLS, QUERIES, SELECT, workload  # noqa: E402
+import pyoxigraph as ox
+from servers import VIRTUOSO_GRAPH, children, cpu_seconds, each_size, memory_mb, start_kg, start_virtuoso, stop
+from workload import POOLS, QUERIES, SELECT, workload
 
-from kg.namespaces import PREFIXES  # noqa: E402
+from kg.terms import PREFIXES
 
 SAMPLES_PER_KIND = 3     # requests per kind whose result counts are compared across engines
 UNCOMPARED = {"describe": "DESCRIBE's answer is up to the engine (SPARQL 1.1, 16.4): Virtuoso adds the triples "
@@ -61,13 +61,13 @@ def build(size: str, work: Path) -> None:
     (without the checks), dump its default graph to work/default.nt and its pools to work/pools.json."""
     import synthetic
 
-    from kg.load import load
-    from kg.namespaces import graph_iri
+    from kg.load import load_graphs
     from kg.reason import closure as reasoned
     from kg.settings import CANONICAL_BASE, Settings
+    from kg.terms import graph_iri
 
     data = ROOT / "data" if size == "project" else synthetic.data_dir(int(size), work / "data")
-    dataset = load(Settings(ontology_dir=str(ROOT / "ontology"), data_dir=str(data)))
+    dataset = load_graphs(Settings(ontology_dir=ROOT / "ontology", data_dir=data))
     asserted = sum(len(f.triples) for f in dataset.files)
     closure = reasoned(dataset.quads())
     store = ox.Store(str(work / "store"))

@@ -2,6 +2,8 @@
 
     python bench/latency.py                                  # project and 100k graphs
     python bench/latency.py --sizes 100000 --kinds "lookup by label,describe" --requests 300 --rounds 5
+    git worktree add /tmp/old HEAD~3                         # then this checkout against an older one:
+    python bench/latency.py --no-virtuoso --trees old=/tmp/old,new=. --repeat 2
 
 bench/endpoint.py measures latency in its one-client run inside the whole
 analyst mix, where a label-regex or HAVING query (40-50 ms at 100 k) between
@@ -14,7 +16,10 @@ round, the same requests in-process on the store opened read-only and to the
 server, each in a block (the order alternated per round; alternating every
 request instead leaves each one's caches cold for the next and adds about
 0.1 ms to both), so that the difference of the medians is what the
-server adds to a small query.  A benchmark, run by hand.
+server adds to a small query.  ``--trees`` serves the same store from several
+source trees in one run (``--repeat`` times in turn, so that the machine's drift
+falls on each), to compare a change with what came before.  A benchmark, run
+by hand.
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from endpoint import built, post, run_query  # noqa: E402
-from servers import VIRTUOSO_GRAPH, each_size, start_kg, start_virtuoso, stop  # noqa: E402
-from workload import QUERIES, workload  # noqa: E402
+from endpoint import built, post, run_query
+from servers import VIRTUOSO_GRAPH, each_size, start_kg, start_virtuoso, stop
+from workload import QUERIES, workload
 
 SMALL = "lookup by label,successor chain,describe"
 
@@ -52,7 +57,10 @@ def bench_size(size: str, args, scratch: Path) -> None:
     def in_process(text: str) -> None:
         run_query(store, text)
 
-    starters = [("kg serve", lambda: start_kg(work / "store", args.workers, work / "kg-serve.log") + ({},))]
+    trees = [t.split("=", 1) for t in args.trees.split(",")] if args.trees else [("kg serve", str(ROOT))]
+    starters = [(label, lambda tree=tree: start_kg(work / "store", args.workers, work / "kg-serve.log",
+                                                   Path(tree).resolve()) + ({},))
+                for label, tree in trees] * args.repeat
     if args.virtuoso:
         starters.append(("Virtuoso", lambda: start_virtuoso(work / "virtuoso", work / "default.nt")[:2]
                          + ({"default-graph-uri": VIRTUOSO_GRAPH},)))
@@ -113,6 +121,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="KG_WORKERS of the server")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-virtuoso", dest="virtuoso", action="store_false", help="skip Virtuoso")
+    parser.add_argument("--trees", default="", help="label=path,...: serve from these source trees in turn "
+                                                    "(default: this checkout)")
+    parser.add_argument("--repeat", type=int, default=1, help="times each tree is measured, in turn")
     args = parser.parse_args()
     unknown = set(args.kinds.split(",")) - set(QUERIES)
     if unknown:

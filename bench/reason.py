@@ -42,7 +42,8 @@ def run_reasonable(quads):
     import pyoxigraph as ox
     import reasonable
 
-    from kg.reason import is_noise, to_oxigraph
+    from kg.reason import is_noise
+    from kg.terms import to_oxigraph
 
     asserted = {q.triple for q in quads}
     with tempfile.NamedTemporaryFile(suffix=".ttl") as f:  # reasonable reads .ttl and .n3 only
@@ -68,12 +69,12 @@ def child(engine: str, size: int, work: Path) -> None:
 
     from kg import reason
     from kg.load import load
-    from kg.namespaces import graph_iri
     from kg.settings import CANONICAL_BASE, Settings
-    from kg.validate import check_shapes_in_store, run_checks
+    from kg.terms import graph_iri
+    from kg.validate import check_problems, shape_problems
 
     data = synthetic.data_dir(size, work / "data")
-    settings = Settings(ontology_dir=str(ROOT / "ontology"), data_dir=str(data))
+    settings = Settings(ontology_dir=ROOT / "ontology", data_dir=data)
 
     def stage(name, fn, *args):
         started = time.perf_counter()
@@ -81,7 +82,8 @@ def child(engine: str, size: int, work: Path) -> None:
         emit(stage=name, seconds=round(time.perf_counter() - started, 2), peak_mb=round(peak_mb()))
         return result
 
-    dataset = stage("parse", load, settings)
+    inputs = stage("parse", load, settings)
+    dataset = inputs.dataset
     emit(asserted=sum(len(f.triples) for f in dataset.files if f.graph.value.endswith("/synthetic")),
          with_ontology=sum(len(f.triples) for f in dataset.files))
 
@@ -111,9 +113,9 @@ def child(engine: str, size: int, work: Path) -> None:
         return store
 
     store = stage("load", load_store)
-    problems = stage("validate: shapes", check_shapes_in_store, store, dataset)
+    problems = stage("validate: shapes", shape_problems, store, inputs)
     emit(shape_problems=len(problems))
-    problems = stage("validate: checks", run_checks, store, dataset)
+    problems = stage("validate: checks", check_problems, store, inputs)
     emit(check_problems=len(problems))
 
 

@@ -55,11 +55,13 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float, log: Path) -> 
     raise RuntimeError(f"{url} did not come up; {log}:\n{log.read_text(errors='replace')[-2000:]}")
 
 
-def start_kg(store_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
+def start_kg(store_dir: Path, workers: int, log: Path, tree: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """``kg serve`` of the source ``tree`` (this checkout, or another one, such as an older commit's
+    ``git worktree``) on ``store_dir``; the process and its SPARQL endpoint's URL."""
     port = free_port()
     env = os.environ | {"KG_STORE_DIR": str(store_dir), "KG_PORT": str(port), "KG_HOST": "127.0.0.1",
-                        "KG_WORKERS": str(workers)}
-    process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], cwd=ROOT, env=env,
+                        "KG_WORKERS": str(workers), "PYTHONPATH": str(tree)}
+    process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], cwd=tree, env=env,
                                stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
     wait_for(f"http://127.0.0.1:{port}/-/health", process, 60, log)
     deadline = time.monotonic() + 60

@@ -69,7 +69,7 @@ def regex_prefix(label: str, rng: random.Random) -> str:
 
 def workload(pools: dict, seed: int, count: int) -> list[tuple[str, str]]:
     """``count`` requests (kind, full query text), the kinds in turn, the constants drawn by ``seed``."""
-    from kg.namespaces import sparql_prefixes
+    from kg.terms import sparql_prefixes
 
     rng = random.Random(seed)
     header = sparql_prefixes()

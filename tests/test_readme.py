@@ -1,27 +1,51 @@
-"""The README's two commands are the ones the project really uses."""
+"""The README is the map a newcomer reads: its two commands are the ones the project uses, its settings table
+is the settings' declarations, and it names every command."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import pytest
 
-
-def commands() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```sh\n(.+?)\n```", text)
+from kg.cli import cli
+from kg.settings import markdown_table
 
 
-def test_ci_runs_exactly_the_readme_test_command():
+@pytest.fixture(scope="module")
+def readme(root) -> str:
+    return (root / "README.md").read_text(encoding="utf-8")
+
+
+def commands(readme: str) -> list[str]:
+    return re.findall(r"```sh\n(.+?)\n```", readme)
+
+
+def test_ci_runs_exactly_the_readme_test_command(root, readme):
     """.ci/run runs the README's second command, character for character."""
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert commands()[1] in ci
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert commands(readme)[1] in ci
 
 
-def test_readme_main_command_serves_and_its_sample_question_exists():
+def test_readme_main_command_serves_and_its_sample_question_exists(root, readme):
     """The README's first command serves the graph (building it first); the sample query it names exists."""
-    assert commands()[0].endswith("kg serve")
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    query = re.search(r"kg query (tests/\S+\.rq)", text).group(1)
-    assert (ROOT / query).is_file()
+    assert commands(readme)[0].endswith("kg serve")
+    assert (root / re.search(r"kg query (tests/\S+\.rq)", readme).group(1)).is_file()
+
+
+def test_the_settings_table_is_the_declarations(readme):
+    """The README's table of settings is the one kg.settings makes from the declarations, word for word."""
+    table = re.search(r"<!-- settings: made by kg.settings.markdown_table\(\) -->\n(.*?)<!-- /settings -->",
+                      readme, re.DOTALL)
+    assert table, "the README has no marked table of settings"
+    assert table.group(1) == markdown_table(), "paste kg.settings.markdown_table() between the markers"
+
+
+def test_every_command_is_in_the_readme(readme):
+    """Each command of kg, the server's included, has its row in the README's table of commands."""
+    for name in cli.list_commands(None):
+        assert f"| `kg {name}" in readme, name
+
+
+def test_the_readme_stays_a_map(readme):
+    """The README is a map, not a log: measurements with their dates go to bench/README.md."""
+    assert len(readme.splitlines()) < 350
