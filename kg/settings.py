@@ -177,7 +177,7 @@ def as_text(value) -> str:
     if isinstance(value, tuple):
         return " ".join(value)
     if isinstance(value, float):
-        return f"{value:g}"
+        return repr(value)
     return str(value)
 
 

@@ -7,15 +7,22 @@ own file in ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode,
 server.gunicorn before the workers start) and a read sums the files, so the figures are those of all
 processes, and a process that has ended leaves its figures behind.  The route is the URL rule
 (``/sparql`` whatever its query string); latency is from the request arriving to its response being
-ready (a streamed body is not included).
+ready (a streamed body is not included).  When a server process ends, ``fold`` adds its files into
+one archive per kind of figure, so the files stay as few as the processes running, however many ended;
+a read and a fold take turns (a lock file), so no figure is read twice or missed meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import glob
+import operator
 import os
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.multiprocess import MultiProcessCollector
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)  # s; +Inf
@@ -50,13 +57,10 @@ class Metrics:
         series[0].inc()
         series[1].observe(seconds)
 
-    def _read(self) -> CollectorRegistry:
-        """A registry that collects every process's figures."""
-        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            return self.registry
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)
-        return registry
+    def _read(self):
+        """What collects every process's figures: this app's registry, or all the files of the directory."""
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        return _Files(directory) if directory else self.registry
 
     def exposition(self) -> bytes:
         """The figures in the Prometheus text format 0.0.4."""
@@ -88,6 +92,47 @@ class Metrics:
             cumulative = r.pop("cumulative")
             r["buckets"] = [n - (cumulative[i - 1] if i else 0) for i, n in enumerate(cumulative)]
         return out
+
+
+class _Files:
+    """The figures of every file in a multiprocess directory, read in turn with folds."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+
+    def collect(self):
+        with _turn(self.directory, fcntl.LOCK_SH):
+            return MultiProcessCollector.merge(glob.glob(os.path.join(self.directory, "*.db")))
+
+
+@contextlib.contextmanager
+def _turn(directory: str, kind: int):
+    with open(os.path.join(directory, "fold.lock"), "a") as lock:
+        fcntl.flock(lock, kind)
+        yield
+
+
+# How the figures of an ended process join the archive, by prometheus_client's file names: kind_pid.db
+FOLD = {"counter": operator.add, "histogram": operator.add, "gauge_min": min, "gauge_max": max,
+        "gauge_sum": operator.add}
+
+
+def fold(directory: str, pid: int) -> None:
+    """Add the figures of the ended process ``pid`` in the multiprocess ``directory`` into its archive files,
+    then remove its own files.  Only the gunicorn master calls it, after the process has ended."""
+    with _turn(directory, fcntl.LOCK_EX):
+        for kind, combine in FOLD.items():
+            ended = os.path.join(directory, f"{kind}_{pid}.db")
+            if not os.path.exists(ended):
+                continue
+            archive = MmapedDict(os.path.join(directory, f"{kind}_archive.db"))
+            try:
+                known = {key: value for key, value, _ in archive.read_all_values()}
+                for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(ended):
+                    archive.write_value(key, combine(known[key], value) if key in known else value, timestamp)
+            finally:
+                archive.close()
+            os.remove(ended)
 
 
 def quantile(q: float, buckets: list[int]) -> float | None:

@@ -4,6 +4,8 @@ the client when it is late, and to tell a supervisor that a long request is aliv
 ``Runtime`` does this in-process, for the Flask test client, ``flask run`` or any
 WSGI server: a query runs in a thread of its own, and past its deadline the view
 answers 503 while the query runs on to its end (pyoxigraph cannot stop a query).
+So that such queries cannot pile up, at most ``running`` of them run at once; a
+query that finds no room within its time limit is answered 503 too.
 ``kg serve`` passes server.gunicorn.runtime.WorkerRuntime instead, which ends the
 server process at the deadline, and with it the query.
 """
@@ -12,24 +14,34 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import TypeVar
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 T = TypeVar("T")
 
 
 class Runtime:
-    """The in-process runtime."""
+    """The in-process runtime: at most ``running`` queries at once, late ones included."""
+
+    def __init__(self, running: int = 4):
+        self.running = running
+        self._room = threading.BoundedSemaphore(running)
 
     def within(self, seconds: float, work: Callable[[], T], late: Callable[[], HTTPException]) -> T:
         """``work()``, if it ends within ``seconds``; else the error ``late()`` is raised for the client.
+        Raises ServiceUnavailable if the work cannot start within ``seconds``.
 
         ``work`` must not use Flask's request or app: it runs in another thread.
         """
+        deadline = time.monotonic() + seconds
+        if not self._room.acquire(timeout=seconds):
+            raise ServiceUnavailable(f"no room to run the query within {seconds:g} s: {self.running} queries are "
+                                     f"still running (in process, a query past its time limit runs to its end)")
         done: Future = Future()
 
         def run() -> None:
@@ -38,9 +50,11 @@ class Runtime:
             except BaseException as e:  # noqa: BLE001 -- handed to the view, which raises it
                 _let_go(e)
                 done.set_exception(e)
+            finally:
+                self._room.release()
         threading.Thread(target=run, name="kg-query", daemon=True).start()
         try:
-            return done.result(timeout=seconds)
+            return done.result(timeout=max(deadline - time.monotonic(), 0))
         except TimeoutError:
             raise late() from None
 

@@ -43,10 +43,10 @@ def query(ctx: Context, op: Operation) -> Response:
     settings = ctx.settings
     fmt = known(op.format, ALL_OFFERS)
     formats = {"solutions": pick(SOLUTION_FORMATS, "json", fmt), "graph": pick(RDF_OFFERS, "turtle", fmt)}
-    store, union = ctx.store.open(), ctx.store.default_graphs()
 
     def work():  # the checks may have pyoxigraph read a copy of the query (guard.py): they are timed too
         federated = check_services(op.text, False, settings.service_allow)
+        store, union = ctx.store.open(), ctx.store.default_graphs()  # after the checks: they need no store
         default = op.default_graph
         if default is None and union is not None and not may_name_dataset(op.text, PREFIXES):
             default = union  # KG_DEFAULT_GRAPH, unless the query's FROM gives its own dataset
@@ -60,7 +60,7 @@ def query(ctx: Context, op: Operation) -> Response:
 def late(metrics: Metrics, seconds: float) -> ServiceUnavailable:
     """The answer to a query past its time limit, counted."""
     metrics.timeouts.inc()
-    return ServiceUnavailable(f"the query ran past the time limit of {seconds:g} s (KG_QUERY_TIMEOUT)")
+    return ServiceUnavailable(f"the query ran longer than {seconds:g} s and was stopped (KG_QUERY_TIMEOUT)")
 
 
 def update(ctx: Context, op: Operation):

@@ -38,6 +38,7 @@ class WorkerRuntime(Runtime):
     """The runtime of one gunicorn worker; ``end`` ends the process (a test passes another)."""
 
     def __init__(self, worker, end: Callable[[int], None] = os._exit):
+        super().__init__()
         self.worker = worker
         self.watchdog = Watchdog(end)
         self._last_beat = 0.0
@@ -89,7 +90,7 @@ class Watchdog:
     def __init__(self, end: Callable[[int], None] = os._exit):
         self._end = end
         self._cond = threading.Condition(threading.Lock())
-        self._armed: tuple[float, Callable[[], None]] | None = None  # (deadline, answer the client)
+        self._armed: tuple[float, Callable[[], None], float] | None = None  # (deadline, answer the client, seconds)
         self._wakes = float("inf")  # when the thread looks next
         self._idle = float("inf")   # how long it sleeps with nothing armed
         self._fired = False
@@ -105,7 +106,7 @@ class Watchdog:
     def _arm(self, seconds: float, on_timeout: Callable[[], None]) -> None:
         with self._cond:
             deadline = time.monotonic() + seconds
-            self._armed = (deadline, on_timeout)
+            self._armed = (deadline, on_timeout, seconds)
             self._idle = min(self._idle, seconds)
             if deadline < self._wakes:
                 self._cond.notify()
@@ -126,8 +127,8 @@ class Watchdog:
                     break
                 self._wakes = armed[0] if armed is not None else now + self._idle
                 self._cond.wait(None if self._wakes == float("inf") else self._wakes - now)
-        log.warning("a query ran past KG_QUERY_TIMEOUT: answering 503 and ending this server process "
-                    "(pid %d); gunicorn starts another", os.getpid())
+        log.warning("a query ran past KG_QUERY_TIMEOUT (%g s): answering 503 and ending this server process "
+                    "(pid %d); gunicorn starts another", armed[2], os.getpid())
         try:
             armed[1]()
         except Exception:  # noqa: BLE001 -- the process must end all the same

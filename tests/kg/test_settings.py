@@ -74,9 +74,10 @@ def test_a_bad_option_is_refused_naming_the_option():
 
 def test_settings_pass_to_a_child_process_unchanged():
     """The settings written as KG_* variables read back as the same settings."""
-    s = Settings.from_env({"KG_PORT": "1234", "KG_QUERY_TIMEOUT": "0.5", "KG_SERVICE_ALLOW": "http://a/ http://b/",
-                           "KG_DEFAULT_GRAPH": "asserted", "KG_UPDATE_TOKEN": "secret"})
-    assert Settings.from_env(s.environment()) == s
+    for timeout in ("0.5", "1234567", "0.1234567"):
+        s = Settings.from_env({"KG_PORT": "1234", "KG_QUERY_TIMEOUT": timeout, "KG_SERVICE_ALLOW": "http://a/ http://b/",
+                               "KG_DEFAULT_GRAPH": "asserted", "KG_UPDATE_TOKEN": "secret"})
+        assert Settings.from_env(s.environment()) == s
 
 
 def test_the_update_token_is_not_shown():

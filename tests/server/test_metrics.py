@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_figures_of_processes_that_ended_are_all_counted(tmp_path):
     script = textwrap.dedent("""
         import json, os, sys
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = sys.argv[1]
-        from server.metrics import Metrics
+        from server.metrics import Metrics, fold
         metrics = Metrics()
         for _ in range(70):
             pid = os.fork()
@@ -43,6 +44,7 @@ def test_figures_of_processes_that_ended_are_all_counted(tmp_path):
                 metrics.timeouts.inc()
                 os._exit(0)
             os.waitpid(pid, 0)
+            fold(sys.argv[1], pid)  # as gunicorn's master does once a worker has ended
         metrics.observe(None, 404, 0.001)
         print(json.dumps(metrics.snapshot()))
     """)
@@ -52,6 +54,8 @@ def test_figures_of_processes_that_ended_are_all_counted(tmp_path):
     assert snapshot["routes"]["/sparql"]["responses"]["2xx"] == 3 * 70
     assert snapshot["counters"]["timeouts"] == 70
     assert snapshot["routes"]["(no route)"]["responses"]["4xx"] == 1
+    assert snapshot["started"] < time.time() - 0.1  # the earliest process's, kept in the archive
+    assert len(list(tmp_path.glob("*.db"))) <= 6  # this process's files and the archive's, not a set per process
 
 
 def test_quantiles_interpolate_within_a_bucket():

@@ -3,6 +3,8 @@ late answer at once, while the query runs on in its thread."""
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 import time
 
@@ -39,6 +41,36 @@ def test_an_error_of_the_work_is_raised_to_the_caller():
         raise ValueError("bad query")
     with pytest.raises(ValueError, match="bad query"):
         Runtime().within(5, fail, late)
+
+
+def test_queries_past_their_time_cannot_pile_up():
+    """In process, a late query runs on to its end: while as many as the runtime allows are running, the next
+    query is answered 503 at its limit, saying why; once one ends, queries run again."""
+    runtime, ended = Runtime(running=1), threading.Event()
+    with pytest.raises(ServiceUnavailable, match="too late"):
+        runtime.within(0.1, lambda: ended.wait(5), late)
+    with pytest.raises(ServiceUnavailable, match="no room to run the query within 0.1 s: 1 queries are still running"):
+        runtime.within(0.1, lambda: 1, late)
+    ended.set()
+    time.sleep(0.1)
+    assert runtime.within(1, lambda: 2, late) == 2
+
+
+def test_the_work_s_results_are_let_go_in_its_own_thread(stored, monkeypatch):
+    """A pyoxigraph result the work made, then failed after, is dropped in the work's thread (pyoxigraph refuses
+    to drop it in another): nothing is reported as unraisable when the error is collected in the caller's."""
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    store = stored([])
+
+    def fail():
+        rows = store.query("SELECT * WHERE { ?s ?p ?o }")  # noqa: F841 -- alive in this frame when it fails
+        raise ValueError("after the result was made")
+    for _ in range(3):
+        with pytest.raises(ValueError):
+            Runtime().within(5, fail, late)
+    gc.collect()
+    assert reported == []
 
 
 def test_kept_alive_beats_while_the_block_runs():

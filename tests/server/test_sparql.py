@@ -147,6 +147,30 @@ def test_service_outside_the_allow_list_is_refused_before_any_connection(client,
     assert calls == []
 
 
+def test_an_update_calling_a_service_is_refused_before_the_token_is_asked(client, listener):
+    """An update whose WHERE calls a SERVICE off the allow-list is refused (403, naming the setting) whether or not
+    writes are enabled, before anything else, and nothing connects to that endpoint."""
+    url, calls = listener
+    update = f"INSERT {{ GRAPH <urn:g> {{ ?s ?p ?o }} }} WHERE {{ SERVICE <{url}/sparql> {{ ?s ?p ?o }} }}"
+    response = client.post("/sparql", data=update, content_type="application/sparql-update")
+    assert response.status_code == 403
+    assert b"KG_SERVICE_ALLOW" in response.data
+    time.sleep(0.3)
+    assert calls == []
+
+
+def test_a_service_is_refused_even_before_a_store_is_built(make_app, tmp_path, listener):
+    """The SERVICE check comes first: with no store built yet, a query calling a forbidden endpoint is still a 403,
+    not the 503 of a missing store, and the endpoint hears nothing."""
+    url, calls = listener
+    client = make_app(store_dir=tmp_path / "nowhere").test_client()
+    response = query(client, f"SELECT * WHERE {{ SERVICE <{url}/sparql> {{ ?s ?p ?o }} }}")
+    assert response.status_code == 403
+    assert query(client, "ASK {}").status_code == 503
+    time.sleep(0.3)
+    assert calls == []
+
+
 def test_the_word_service_outside_a_service_call_is_an_ordinary_word(client):
     """A query with 'service' in a label, a variable or an IRI is answered, not refused as a SERVICE call."""
     text = ('SELECT ?service WHERE { VALUES ?service { "Wikidata Query Service" <http://e/service> } '
@@ -196,7 +220,7 @@ def test_a_query_past_the_time_limit_is_answered_503_at_the_limit(federating, re
     assert 1 <= time.monotonic() - started < 2.5
     assert response.status_code == 503
     assert response.json == {"status": 503, "error": "Service Unavailable",
-                             "message": "the query ran past the time limit of 1 s (KG_QUERY_TIMEOUT)"}
+                             "message": "the query ran longer than 1 s and was stopped (KG_QUERY_TIMEOUT)"}
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert federating.get("/-/stats").json["timeouts"] == 1
     assert query(federating, "ASK { ?s ?p ?o }").status_code == 200

@@ -99,6 +99,17 @@ def test_load_is_refused_before_any_connection(writable, listener):
     assert calls == []
 
 
+def test_an_update_calling_a_service_is_refused_with_the_token_too(writable, listener):
+    """With the token, an update whose WHERE calls a SERVICE off the allow-list is refused (403) all the same,
+    and nothing connects to that endpoint."""
+    url, calls = listener
+    response = update(writable, f"INSERT {{ GRAPH <{G}> {{ ?s ?p ?o }} }} WHERE {{ SERVICE <{url}/x> {{ ?s ?p ?o }} }}")
+    assert response.status_code == 403
+    assert b"KG_SERVICE_ALLOW" in response.data
+    time.sleep(0.3)
+    assert calls == []
+
+
 def test_graph_store_put_post_delete_with_the_token(writable):
     """With the token, PUT replaces a source graph, POST adds to it, each derived again; DELETE is checked too."""
     turtle = writable.get("/store", query_string={"graph": G}).data
