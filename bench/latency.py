@@ -9,17 +9,17 @@ bench/endpoint.py measures latency in its one-client run inside the whole
 analyst mix, where a label-regex or HAVING query (40-50 ms at 100 k) between
 two small ones leaves the caches cold for the next.  This script sends only
 the small-result kinds (by default lookup by label, successor chain,
-DESCRIBE), one request at a time from one process, to one server at a time
-(kg serve, then Virtuoso: an idle Virtuoso still uses 2-4 % of a core, waking
-often, which added 0.1-0.2 ms to the other server's figures): per kind and
-round, the same requests in-process on the store opened read-only and to the
-server, each in a block (the order alternated per round; alternating every
-request instead leaves each one's caches cold for the next and adds about
-0.1 ms to both), so that the difference of the medians is what the
-server adds to a small query.  ``--trees`` serves the same store from several
-source trees in one run (``--repeat`` times in turn, so that the machine's drift
-falls on each), to compare a change with what came before.  A benchmark, run
-by hand.
+DESCRIBE), one request at a time from one process, to kg serve, then to
+Virtuoso alone (an idle Virtuoso still uses 2-4 % of a core, waking often,
+which added 0.1-0.2 ms to the other server's figures): per kind and round, the
+same requests in-process on the store opened read-only and to the server, each
+in a block (the order turning with each round; alternating every request
+instead leaves each one's caches cold for the next and adds about 0.1 ms to
+both), so that the difference of the medians is what the server adds to a
+small query.  ``--trees`` serves the same store from several source trees side
+by side, their blocks taking turns within each round, to compare a change with
+what came before; ``--repeat`` measures that many times.  A benchmark, run by
+hand.
 """
 
 from __future__ import annotations
@@ -58,58 +58,74 @@ def bench_size(size: str, args, scratch: Path) -> None:
         run_query(store, text)
 
     trees = [t.split("=", 1) for t in args.trees.split(",")] if args.trees else [("kg serve", str(ROOT))]
-    starters = [(label, lambda tree=tree: start_kg(work / "store", args.workers, work / "kg-serve.log",
-                                                   Path(tree).resolve()) + ({},))
-                for label, tree in trees] * args.repeat
-    if args.virtuoso:
-        starters.append(("Virtuoso", lambda: start_virtuoso(work / "virtuoso", work / "default.nt")[:2]
-                         + ({"default-graph-uri": VIRTUOSO_GRAPH},)))
     print(f"\n=== {size}: {info['asserted']:,} asserted triples, {info['default']:,} in the default graph; "
           f"kg serve with {args.workers} worker(s); {args.requests} requests per kind, {args.rounds} rounds; "
-          f"median ms; each server alone on the machine", flush=True)
+          f"median ms", flush=True)
     print(f"{'':<30}| {'in-process':>10} | {'server':>10} | {'server - in-process':>20} | {'per round':>15}")
-    for name, start in starters:  # one server at a time: an idle Virtuoso still uses 2-4 % of a core
-        server, url, extra = start()
+    # The trees' servers side by side (an idle kg serve sleeps), their blocks taking turns within each round, so
+    # that the machine's drift falls on each alike; Virtuoso alone (idle, it still uses 2-4 % of a core).
+    servers = [start_kg(work / "store", args.workers, work / f"kg-serve-{label}.log", Path(tree).resolve())
+               for label, tree in trees]
+    try:
+        for _ in range(args.repeat):
+            measure([(label, url, {}) for (label, _), (_, url) in zip(trees, servers, strict=True)],
+                    kinds, requests, in_process, args)
+    finally:
+        for server, _ in servers:
+            stop(server)
+    if args.virtuoso:
+        server, url = start_virtuoso(work / "virtuoso", work / "default.nt")[:2]
         try:
-            measure(name, url, extra, kinds, requests, in_process, args)
+            measure([("Virtuoso", url, {"default-graph-uri": VIRTUOSO_GRAPH})], kinds, requests, in_process, args)
         finally:
             stop(server)
     shutil.rmtree(work, ignore_errors=True)
 
 
-def measure(name: str, url: str, extra: dict, kinds: list[str], requests: list, in_process, args) -> None:
-    """Per kind: the same requests in-process and to the server at ``url``, in blocks whose order alternates
-    per round; print the medians and their difference."""
-    parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+def measure(servers: list[tuple[str, str, dict]], kinds: list[str], requests: list, in_process, args) -> None:
+    """Per kind: the same requests in-process and to each of ``servers`` (name, URL, extra parameters), in blocks
+    whose order turns with each round; print the medians and their difference with in-process."""
+    connections = {}
+    for name, url, _ in servers:
+        parts = urllib.parse.urlsplit(url)
+        connections[name] = (http.client.HTTPConnection(parts.hostname, parts.port, timeout=60), parts.path)
     for kind in kinds:
         texts = [text for k, text in requests if k == kind][:args.requests]
-        # encoded before the clock starts, as bench/endpoint.py does: that is the client's time, not the server's
-        bodies = {text: urllib.parse.urlencode({"query": text, **extra}).encode() for text in texts}
-
-        def over_http(text: str, bodies=bodies, kind=kind) -> None:
-            status, data = post(conn, parts.path, bodies[text], QUERIES[kind][0])
-            if status != 200:
-                raise RuntimeError(f"{name}: {kind}: {status} {data[:300]!r}")
-
-        runs = [("in-process", in_process), (name, over_http)]
+        runs = [("in-process", in_process)] + [(name, _over_http(name, connections[name], texts, extra, kind))
+                                                for name, _, extra in servers]
         latencies: dict[str, list[float]] = {n: [] for n, _ in runs}
         for text in texts[:30]:  # warm up
             for _, run in runs:
                 run(text)
         for r in range(args.rounds):
-            for n, run in runs[r % 2:] + runs[:r % 2]:
+            for n, run in runs[r % len(runs):] + runs[:r % len(runs)]:
                 for text in texts:
                     started = time.perf_counter()
                     run(text)
                     latencies[n].append(time.perf_counter() - started)
-        local, remote = (1000 * statistics.median(latencies[n]) for n, _ in runs)
+        local = 1000 * statistics.median(latencies["in-process"])
         block = len(texts)  # the latencies of round r are the r-th block of each list
-        per_round = [1000 * (statistics.median(latencies[name][r * block:(r + 1) * block]) - statistics.median(
-            latencies["in-process"][r * block:(r + 1) * block])) for r in range(args.rounds)]
-        print(f"{name + ', ' + kind:<30}| {local:>10.3f} | {remote:>10.3f} | {remote - local:>+20.3f} | "
-              f"{min(per_round):>+6.3f} to {max(per_round):>+6.3f}", flush=True)
-    conn.close()
+        for name, _, _ in servers:
+            remote = 1000 * statistics.median(latencies[name])
+            per_round = [1000 * (statistics.median(latencies[name][r * block:(r + 1) * block]) - statistics.median(
+                latencies["in-process"][r * block:(r + 1) * block])) for r in range(args.rounds)]
+            print(f"{name + ', ' + kind:<30}| {local:>10.3f} | {remote:>10.3f} | {remote - local:>+20.3f} | "
+                  f"{min(per_round):>+6.3f} to {max(per_round):>+6.3f}", flush=True)
+    for conn, _ in connections.values():
+        conn.close()
+
+
+def _over_http(name: str, connection: tuple, texts: list[str], extra: dict, kind: str):
+    """A function that POSTs one of ``texts`` on ``connection`` (and its path), raising unless it is answered 200."""
+    conn, path = connection
+    # encoded before the clock starts, as bench/endpoint.py does: that is the client's time, not the server's
+    bodies = {text: urllib.parse.urlencode({"query": text, **extra}).encode() for text in texts}
+
+    def over_http(text: str) -> None:
+        status, data = post(conn, path, bodies[text], QUERIES[kind][0])
+        if status != 200:
+            raise RuntimeError(f"{name}: {kind}: {status} {data[:300]!r}")
+    return over_http
 
 
 def main() -> None:
@@ -121,9 +137,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="KG_WORKERS of the server")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-virtuoso", dest="virtuoso", action="store_false", help="skip Virtuoso")
-    parser.add_argument("--trees", default="", help="label=path,...: serve from these source trees in turn "
+    parser.add_argument("--trees", default="", help="label=path,...: serve from these source trees side by side "
                                                     "(default: this checkout)")
-    parser.add_argument("--repeat", type=int, default=1, help="times each tree is measured, in turn")
+    parser.add_argument("--repeat", type=int, default=1, help="times the trees are measured")
     args = parser.parse_args()
     unknown = set(args.kinds.split(",")) - set(QUERIES)
     if unknown:

@@ -1,5 +1,5 @@
-"""The ``kg`` command: one sub-command per pipeline stage, and those other packages register
-(``kg serve``, from the server, through the ``kg.commands`` entry points).
+"""The ``kg`` command: one sub-command per pipeline stage, and the commands other packages register
+through the ``kg.commands`` entry points (``kg serve``, from the server).
 
 Exit codes (a contract, also in the README), from the kinds of kg.errors:
   0  success

@@ -36,9 +36,9 @@ class Constraint:
 
     ``query`` looks the values up focus node by focus node, in each graph;
     ``scan_query`` reads all the matches of each pattern in one scan and joins
-    them by hash.  A lookup in the on-disk store costs about 10 microseconds per
+    them by hash.  A lookup in the on-disk store costs the same again for each
     graph, so the first is the faster for a few focus nodes in a few graphs and
-    the second otherwise (at a million triples, seconds per constraint).
+    the second otherwise (at a million triples, by seconds per constraint).
     """
 
     shape: str       # the node shape, as a prefixed name

@@ -1,4 +1,5 @@
-"""The SPARQL 1.1 Graph Store HTTP Protocol, read side: /store, as Oxigraph's server has it.
+"""The SPARQL 1.1 Graph Store HTTP Protocol, /store, as Oxigraph's server has it: a graph or the whole
+dataset, streamed; writes with the update token.
 
   GET /store?graph=IRI   one named graph: Turtle (default), N-Triples, RDF/XML, JSON-LD
   GET /store?default     the default graph, which in this store is the union of all graphs

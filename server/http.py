@@ -23,7 +23,7 @@ def start() -> None:
 
 
 def finish(response: Response) -> Response:
-    req = request._get_current_object()  # each use of a Flask proxy costs 2-3 us here: one lookup, not five
+    req = request._get_current_object()  # each use of a Flask proxy costs a look-up: one, not five
     response.headers["Access-Control-Allow-Origin"] = "*"
     if req.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, HEAD, OPTIONS"

@@ -57,7 +57,7 @@ def unquote(data: bytes) -> bytes:
     """``data`` percent-decoded, with + for space, as urllib.parse.unquote_to_bytes does (a % not followed
     by two hex digits stays as it is), but in C: each %XX is made a \\xXX escape (after doubling every
     backslash, so none of the text's own can be read as one) for codecs.escape_decode.  A query
-    carries hundreds of escapes: 5 us instead of 45."""
+    carries hundreds of escapes: this takes about a ninth of urllib's time."""
     plain = data.replace(b"+", b" ")
     try:
         return codecs.escape_decode(plain.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]
@@ -101,7 +101,7 @@ def _too_large(length: int | None, limit: int, max_bytes: int):
 
 def operation(max_bytes: int) -> Operation | None:
     """The query or update of this request, or None when there is none (a GET for the service description)."""
-    req = request._get_current_object()  # each use of a Flask proxy costs 2-3 us here: one lookup, not six
+    req = request._get_current_object()  # each use of a Flask proxy costs a look-up: one, not six
     ctype, method = (req.mimetype or "").lower(), req.method
     args = parameters(req.query_string, "the URL's query string")
     if method == "POST" and ctype == FORM:

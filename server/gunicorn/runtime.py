@@ -46,7 +46,7 @@ class WorkerRuntime(Runtime):
     def within(self, seconds: float, work: Callable[[], T], late: Callable[[], HTTPException]) -> T:
         """``work()`` in this thread, watched: past ``seconds`` the watchdog sends ``late()`` to the client
         and ends the process."""
-        ctx = request_ctx._get_current_object()  # one look-up: each use of a Flask proxy costs microseconds
+        ctx = request_ctx._get_current_object()  # each use of a Flask proxy costs a look-up: one, not two
         app, environ = ctx.app, ctx.request.environ
         with self.watchdog.watch(seconds, lambda: answer_late(app, environ, late())):
             return work()
