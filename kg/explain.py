@@ -200,23 +200,7 @@ class Explainer:
         s, p, o = t.subject, t.predicate, t.object
         T = ox.Triple
         if p == TYPE:
-            for c in self.subjects(SUB_CLASS, o):
-                if c != o and self.holds(s, TYPE, c):
-                    yield "cax-sco", [T(s, TYPE, c), T(c, SUB_CLASS, o)]
-            for c in self.objects(o, EQ_CLASS):
-                if self.holds(s, TYPE, c):
-                    yield "cax-eqc2", [T(s, TYPE, c), T(o, EQ_CLASS, c)]
-            for c in self.subjects(EQ_CLASS, o):
-                if self.holds(s, TYPE, c):
-                    yield "cax-eqc1", [T(s, TYPE, c), T(c, EQ_CLASS, o)]
-            for q in self.subjects(DOMAIN, o):
-                for q2 in self.store.quads_for_pattern(s, q, None, DEFAULT):
-                    yield "prp-dom", [T(q, DOMAIN, o), q2.triple]
-                    break
-            for q in self.subjects(RANGE, o):
-                for q2 in self.store.quads_for_pattern(None, q, s, DEFAULT):
-                    yield "prp-rng", [T(q, RANGE, o), q2.triple]
-                    break
+            yield from self._type_candidates(s, o)
             yield from self._replacement_candidates(s, p, o)
             return
         yield from self._schema_candidates(s, p, o)
@@ -252,6 +236,27 @@ class Explainer:
                     yield "eq-trans", [T(s, SAME_AS, y), T(y, SAME_AS, o)]
             yield from self._key_candidates(s, o)
         yield from self._replacement_candidates(s, p, o)
+
+    def _type_candidates(self, s, c):
+        """Instances of the class rules and of prp-dom and prp-rng concluding (s rdf:type c)."""
+        T = ox.Triple
+        for sub in self.subjects(SUB_CLASS, c):
+            if sub != c and self.holds(s, TYPE, sub):
+                yield "cax-sco", [T(s, TYPE, sub), T(sub, SUB_CLASS, c)]
+        for eq in self.objects(c, EQ_CLASS):
+            if self.holds(s, TYPE, eq):
+                yield "cax-eqc2", [T(s, TYPE, eq), T(c, EQ_CLASS, eq)]
+        for eq in self.subjects(EQ_CLASS, c):
+            if self.holds(s, TYPE, eq):
+                yield "cax-eqc1", [T(s, TYPE, eq), T(eq, EQ_CLASS, c)]
+        for q in self.subjects(DOMAIN, c):
+            for q2 in self.store.quads_for_pattern(s, q, None, DEFAULT):
+                yield "prp-dom", [T(q, DOMAIN, c), q2.triple]
+                break
+        for q in self.subjects(RANGE, c):
+            for q2 in self.store.quads_for_pattern(None, q, s, DEFAULT):
+                yield "prp-rng", [T(q, RANGE, c), q2.triple]
+                break
 
     def _replacement_candidates(self, s, p, o):
         T = ox.Triple

@@ -168,15 +168,7 @@ class _Compiler:
             add(message, lambda scan: f"SELECT DISTINCT ?focus ?value WHERE {{ {target} {values(scan)} "
                                       f"{condition(scan)} }}", per_value=True)
 
-        datatypes = [(f"a value is not of datatype {compact(dt.value)}", [dt.value])
-                     for dt in ps.get(SH + "datatype", [])]
-        for head in ps.get(SH + "or", []):
-            alternatives = _list(d, head)
-            if not all(d[alt].get(SH + "datatype") for alt in alternatives):
-                raise UnsupportedShape(f"sh:or in {shape}: only alternatives of sh:datatype are supported")
-            datatypes.append(("a value is none of the allowed datatypes",
-                              [d[alt][SH + "datatype"][0].value for alt in alternatives]))
-        for message, allowed in datatypes:
+        for message, allowed in self.datatypes(shape, ps):
             listed = ", ".join(f"<{a}>" for a in allowed)
             each_value(message, lambda scan, listed=listed: f"FILTER(!isLiteral(?value) || "
                                                             f"datatype(?value) NOT IN ({listed}))")
@@ -194,6 +186,18 @@ class _Compiler:
         for n in ps.get(SH + "minInclusive", []):
             each_value(f"a value is below {n.value}",
                        lambda scan, n=n: f"FILTER(isLiteral(?value) && ?value < {n.value})")
+        return out
+
+    def datatypes(self, shape, ps) -> list[tuple[str, list[str]]]:
+        """(message, the datatypes allowed) for each sh:datatype and each sh:or of them of a property shape."""
+        d = self.d
+        out = [(f"a value is not of datatype {compact(dt.value)}", [dt.value]) for dt in ps.get(SH + "datatype", [])]
+        for head in ps.get(SH + "or", []):
+            alternatives = _list(d, head)
+            if not all(d[alt].get(SH + "datatype") for alt in alternatives):
+                raise UnsupportedShape(f"sh:or in {shape}: only alternatives of sh:datatype are supported")
+            out.append(("a value is none of the allowed datatypes",
+                        [d[alt][SH + "datatype"][0].value for alt in alternatives]))
         return out
 
 

@@ -79,7 +79,9 @@ def test_cli_explains_as_text_and_json(built_project, run_kg):
     assert "(org:resultedFrom sc:replacedOrganisation)" in done.stdout
     data = json.loads(run_kg("explain", "--format", "json", "body:uksa", "sc:replaces", "body:bnsc",
                              cwd=built_project).stdout)
-    assert data["status"] == "inferred" and data["rule"] == "prp-spo2" and len(data["premises"]) == 3
+    assert data["status"] == "inferred"
+    assert data["rule"] == "prp-spo2"
+    assert len(data["premises"]) == 3
 
 
 @pytest.mark.parametrize("args, code, message", [

@@ -46,7 +46,8 @@ def test_construct_prints_turtle(project, run_kg):
     """A CONSTRUCT prints Turtle."""
     done = run_kg("query", "CONSTRUCT { body:nasa skos:altLabel ?l } WHERE { body:nasa skos:altLabel ?l }", cwd=project)
     assert done.returncode == 0, done.stderr
-    assert '"NASA"' in done.stdout and "<https://w3id.org/spacecoord/body/nasa>" in done.stdout
+    assert '"NASA"' in done.stdout
+    assert "<https://w3id.org/spacecoord/body/nasa>" in done.stdout
 
 
 def test_ask_prints_true_or_false(project, run_kg):

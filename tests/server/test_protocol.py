@@ -32,8 +32,10 @@ def test_unquote_agrees_with_urllib_on_random_text():
 def test_parameters_keep_order_repeats_and_blanks():
     """A form's pairs are read as werkzeug reads them: repeated names kept in order, blank values kept."""
     params = parameters(b"query=ASK+%7B%7D&named-graph-uri=a&named-graph-uri=b&format=&&x", "the form")
-    assert params.getlist("named-graph-uri") == ["a", "b"] and params["query"] == "ASK {}"
-    assert params["format"] == "" and params["x"] == ""
+    assert params.getlist("named-graph-uri") == ["a", "b"]
+    assert params["query"] == "ASK {}"
+    assert params["format"] == ""
+    assert params["x"] == ""
 
 
 def test_parameters_that_are_not_utf8_are_refused_naming_the_byte():
