@@ -1,12 +1,8 @@
 """The ``kg`` command: one sub-command per pipeline stage, and the commands other packages register
 through the ``kg.commands`` entry points (``kg serve``, from the server).
 
-Exit codes (a contract, also in the README), from the kinds of kg.errors:
-  0  success
-  1  the input is invalid (a data or ontology file, a shape, a check, a query) or
-     refused; the message names the place, and nothing was changed
-  2  usage error, or nothing to work on (no store built yet)
-  3  internal error (a bug: please report it)
+Its exit codes are a contract (the README's table): 0 for success, else the exit code of the error's
+kind (kg.errors), and 3 with the trace for any other exception, a bug.
 """
 
 from __future__ import annotations

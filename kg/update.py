@@ -2,10 +2,11 @@
 
 The default graph (the union) and ``graph/inferred`` are derived from the other
 graphs, so an update may change those others only: the source graphs,
-``graph/ontology`` and ``graph/metadata``.  Its WHERE clauses see what queries
-see.  After the update the store is built again from its asserted graphs as
-``kg build`` builds it (reasoning, shapes, checks) and swapped in only if all of
-that succeeds; a failing update changes nothing.  Updates and builds take turns
+``graph/ontology`` and ``graph/metadata``.  Its WHERE clauses see the stored
+union of all graphs, whatever the server's KG_DEFAULT_GRAPH.  After the update
+the store is built again from its asserted graphs as ``kg build`` builds it
+(reasoning, shapes, checks) and swapped in only if all of that succeeds; a
+failing update changes nothing.  Updates and builds take turns
 (the store's lock, kg.store).
 
 Each accepted update is recorded in the journal ``<store_dir>.updates.ru`` as the

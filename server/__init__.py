@@ -1,18 +1,22 @@
 """The HTTP server: ``create_app(settings, runtime)`` builds the whole Flask app over the built store.
 
-  /sparql                the SPARQL 1.1 Protocol (sparql.py): queries by GET or POST, updates with the
-                         update token; without either, the service description, or the query page
+  /sparql                the SPARQL 1.1 Protocol (sparql.py): the request read by protocol.py, its SERVICE
+                         and FROM checked by guard.py, the result written by results.py; updates with the
+                         update token (writes.py); without a query, the service description
+                         (description.py), or for a browser the query page and its examples (examples.py)
   /store                 the Graph Store Protocol (graphstore.py): a graph or the dataset, streamed;
                          PUT, POST and DELETE with the update token (writes.py)
   /resource?iri=X        what the graph says about X, each statement with its graphs (pages.py)
   /explain?s=S&p=P&o=O   why a triple holds (pages.py)
   /-/health              200 once the store is open, 503 before it is built (system.py)
-  /-/stats, /-/metrics   requests, errors, timeouts and latency of all server processes
+  /-/stats, /-/metrics   requests, errors, timeouts and latency of all server processes (metrics.py)
 
-What every response gets (CORS, gzip, metrics) is in http.py, the one error shape in errors.py, what
-the views share in context.py.  The app runs where it is put: in-process by default (runtime.py:
-the Flask test client, ``flask run``), or under gunicorn with ``kg serve`` (gunicorn/), which passes
-a runtime of its own.  Each process opens the store read-only on its first request.
+What every response gets (CORS, gzip, metrics) is in http.py, the one error shape in errors.py, the
+choice of formats in negotiate.py, what the views share in context.py.  The app runs where it is put:
+in-process by default (runtime.py: the Flask test client, ``flask run``), or under gunicorn with
+``kg serve`` (cli.py, gunicorn/), which passes a runtime of its own.  Each process opens the store
+read-only when it first needs it (under kg serve, as it starts), and again when a build has published
+another version.
 """
 
 from __future__ import annotations

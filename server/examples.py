@@ -2,7 +2,7 @@
 
 Each file opens with two comment lines, a title and a note, then the query;
 the project's prefixes are predeclared, so the examples declare none.
-tests/test_endpoint.py runs every example and expects an answer.
+tests/server/test_sparql.py runs every example and expects an answer.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 dataset, streamed; writes with the update token.
 
   GET /store?graph=IRI   one named graph: Turtle (default), N-Triples, RDF/XML, JSON-LD
-  GET /store?default     the default graph, which in this store is the union of all graphs
+  GET /store?default     the default graph queries see: the union of all graphs, or KG_DEFAULT_GRAPH's
   GET /store             the whole dataset as quads: TriG (default) or N-Quads
 
 A graph can hold millions of triples, so bodies are streamed in batches and

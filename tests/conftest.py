@@ -28,7 +28,7 @@ from kg.store import StoreLayout
 from server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-PROCESS_FIXTURES = {"run_kg", "built_project", "served", "serve"}
+PROCESS_FIXTURES = {"run_kg", "built_project", "project_copy", "served", "serve"}
 
 
 def pytest_collection_modifyitems(items):
@@ -154,6 +154,13 @@ def built_project(tmp_path_factory) -> Path:
     done = subprocess.run(kg_command() + ["build"], cwd=base, env=environment(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return base
+
+
+@pytest.fixture
+def project_copy(built_project, tmp_path) -> Path:
+    """A copy of the built project, store included, that a test may change."""
+    shutil.copytree(built_project, tmp_path / "project", symlinks=True)
+    return tmp_path / "project"
 
 
 def free_port() -> int:

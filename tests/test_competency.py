@@ -20,7 +20,7 @@ import pytest
 FOLDER = Path(__file__).parent / "competency"
 QUERIES = sorted(FOLDER.glob("*.rq"))
 
-# Every paragraph of the three source documents (see ../shared/sources/).
+# Every paragraph of the three source documents the graph is built from (data/sources.ttl describes them).
 PARAGRAPHS = {
     "000-intro", "000-founders", "000-recommendations", "000-charter-1996", "000-mission-losses",
     "000-themes", "000-imars", "000-tor-2024", "000-agencies", "000-previously", "000-see-also",

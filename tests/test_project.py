@@ -33,6 +33,7 @@ def declared(requirements: list[str]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def pyproject(root) -> dict:
+    """pyproject.toml, read."""
     return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
 
 

@@ -7,12 +7,14 @@ import re
 
 import pytest
 
+from kg import errors
 from kg.cli import cli
 from kg.settings import markdown_table
 
 
 @pytest.fixture(scope="module")
 def readme(root) -> str:
+    """The README's text."""
     return (root / "README.md").read_text(encoding="utf-8")
 
 
@@ -49,3 +51,21 @@ def test_every_command_is_in_the_readme(readme):
 def test_the_readme_stays_a_map(readme):
     """The README is a map, not a log: measurements with their dates go to bench/README.md."""
     assert len(readme.splitlines()) < 350
+
+
+def test_the_table_of_errors_is_the_error_contract(readme):
+    """Each row of the README's table of errors gives a kind's exit code and HTTP status as kg.errors declares."""
+    rows = re.findall(r"^\| (\d) \| (\d{3}) \| ([a-z ]+) \|", readme, re.MULTILINE)
+    kinds = {"invalid input": errors.InvalidInput, "refused": errors.Refused, "usage error": errors.UsageError,
+             "unavailable": errors.Unavailable, "bug": errors.Bug}
+    assert sorted(name for _, _, name in rows) == sorted(kinds)
+    for code, status, name in rows:
+        assert (kinds[name].exit_code, kinds[name].status) == (int(code), int(status)), name
+
+
+def test_the_map_names_every_module(root, readme):
+    """'Where things are' names each module of kg/ and server/, so the map has no blank rooms."""
+    block = readme.split("## Where things are", 1)[1].split("```", 2)[1]
+    for path in sorted((root / "kg").glob("*.py")) + sorted((root / "server").rglob("*.py")):
+        if path.name != "__init__.py" or path.parent.name == "server":
+            assert re.search(rf"(^|\s){re.escape(path.name)}(\s|$)", block), path.relative_to(root)

@@ -30,7 +30,7 @@ from ..http import STARTED
 from ..runtime import Runtime
 
 T = TypeVar("T")
-ACCESS_LOG = "%(m)s %(U)s %(s)s %(M)sms"  # gunicorn's access log: method, path, status, milliseconds
+ACCESS_LOG = "%(m)s %(U)s %(s)s %(M)sms pid %(p)s"  # gunicorn's access log: method, path, status, ms, process
 log = logging.getLogger("kg.server")
 
 
@@ -74,7 +74,7 @@ def answer_late(app: Flask, environ: dict, error: HTTPException) -> None:
     started = environ.get(STARTED)
     logging.getLogger("gunicorn.access").info(ACCESS_LOG, {
         "m": environ["REQUEST_METHOD"], "U": environ["PATH_INFO"], "s": response.status_code,
-        "M": round(1000 * (time.perf_counter() - started)) if started else "-"})
+        "M": round(1000 * (time.perf_counter() - started)) if started else "-", "p": f"<{os.getpid()}>"})
 
 
 class Watchdog:

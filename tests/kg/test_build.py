@@ -17,14 +17,6 @@ from kg.load import load
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
-@pytest.fixture
-def project(built_project, tmp_path):
-    """A fresh copy of the built project that a test may break."""
-    copy = tmp_path / "project"
-    shutil.copytree(built_project, copy, symlinks=True)
-    return copy
-
-
 def store_state(run_kg, project: Path) -> tuple[str, str]:
     """Where the store link points, and how many triples the default graph holds."""
     count = run_kg("query", "--format", "csv", COUNT, cwd=project)
@@ -43,11 +35,11 @@ def test_build_reports_graphs_and_stages(built_project, run_kg, tmp_path):
     assert re.search(stages, done.stdout)
 
 
-def test_rebuild_swaps_in_a_new_store(project, run_kg):
+def test_rebuild_swaps_in_a_new_store(project_copy, run_kg):
     """A second good build points the store link at a new version and keeps the data."""
-    before = store_state(run_kg, project)
-    assert run_kg("build", cwd=project).returncode == 0
-    after = store_state(run_kg, project)
+    before = store_state(run_kg, project_copy)
+    assert run_kg("build", cwd=project_copy).returncode == 0
+    after = store_state(run_kg, project_copy)
     assert after[0] != before[0]
     assert after[1] == before[1]
 
@@ -77,52 +69,52 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=str)
-def test_broken_input_fails_and_changes_nothing(project, run_kg, case):
+def test_broken_input_fails_and_changes_nothing(project_copy, run_kg, case):
     """Broken data gives exit 1 and a message naming the place, and the previous store stays as it was."""
     path, addition, message = BROKEN[case]
-    before = store_state(run_kg, project)
-    with open(project / path, "a", encoding="utf-8") as f:
+    before = store_state(run_kg, project_copy)
+    with open(project_copy / path, "a", encoding="utf-8") as f:
         f.write(addition)
-    done = run_kg("build", cwd=project)
+    done = run_kg("build", cwd=project_copy)
     assert done.returncode == 1, done.stdout + done.stderr
     assert re.search(message, done.stderr), done.stderr
     assert "Traceback" not in done.stderr
-    assert store_state(run_kg, project) == before
-    assert len(list((project / "var" / "store.versions").iterdir())) == 1
+    assert store_state(run_kg, project_copy) == before
+    assert len(list((project_copy / "var" / "store.versions").iterdir())) == 1
 
 
-def test_data_file_without_a_source_is_refused(project, run_kg):
+def test_data_file_without_a_source_is_refused(project_copy, run_kg):
     """A data file not named after a described source graph fails the build, naming the file."""
-    (project / "data" / "imewg" / "notes.ttl").write_text("")
-    done = run_kg("build", cwd=project)
+    (project_copy / "data" / "imewg" / "notes.ttl").write_text("")
+    done = run_kg("build", cwd=project_copy)
     assert done.returncode == 1
     assert "data/imewg/notes.ttl: its facts would go to graph <https://w3id.org/spacecoord/graph/notes>" in done.stderr
 
 
-def test_validate_writes_nothing(project, run_kg):
+def test_validate_writes_nothing(project_copy, run_kg):
     """``kg validate`` checks the data, exits 0 and leaves the store alone."""
-    before = store_state(run_kg, project)
-    done = run_kg("validate", cwd=project)
+    before = store_state(run_kg, project_copy)
+    done = run_kg("validate", cwd=project_copy)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("conforms:")
-    assert store_state(run_kg, project) == before
+    assert store_state(run_kg, project_copy) == before
 
 
-def test_validate_reports_a_violation_with_exit_1(project, run_kg):
+def test_validate_reports_a_violation_with_exit_1(project_copy, run_kg):
     """``kg validate`` on broken data exits 1 and names the offending resource and file."""
-    with open(project / "data/imewg/imewg-article.ttl", "a", encoding="utf-8") as f:
+    with open(project_copy / "data/imewg/imewg-article.ttl", "a", encoding="utf-8") as f:
         f.write("body:imewg sc:succeeds body:imewg .\n")
-    done = run_kg("validate", cwd=project)
+    done = run_kg("validate", cwd=project_copy)
     assert done.returncode == 1
     assert "succeeds-itself.rq: No organisation succeeds itself" in done.stderr
     assert "body:imewg" in done.stderr
 
 
-def test_a_stray_directory_is_not_replaced(project, run_kg):
+def test_a_stray_directory_is_not_replaced(project_copy, run_kg):
     """If the store path is a real folder, the build refuses to replace it (exit 2)."""
-    target = project / "elsewhere"
+    target = project_copy / "elsewhere"
     target.mkdir()
-    done = run_kg("build", "--store-dir", str(target), cwd=project)
+    done = run_kg("build", "--store-dir", str(target), cwd=project_copy)
     assert done.returncode == 2
     assert "is not a store link made by 'kg build'" in done.stderr
 

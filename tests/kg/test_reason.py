@@ -52,6 +52,7 @@ def test_fast_path_equals_owlrl_on_synthetic_graphs(root, ontology, size, seed):
 
 @pytest.fixture(scope="module")
 def entailed(ontology, entailments):
+    """What the fast path infers from the ontology and the graph of entailments."""
     return reason.infer(ontology + entailments)
 
 

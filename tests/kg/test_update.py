@@ -4,7 +4,6 @@ an update that cannot be applied is refused with the reason and changes nothing.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -21,7 +20,7 @@ IS_ORG = "ASK { body:test-agency a org:Organization }"  # only by inference from
 
 @pytest.fixture
 def settings(project_settings, store_copy):
-    """Settings of the project over a copy of the built store, to change freely."""
+    """Settings of the project_copy over a copy of the built store, to change freely."""
     return project_settings.with_(store_dir=store_copy)
 
 
@@ -102,43 +101,36 @@ def test_load_is_found_wherever_it_could_be_a_keyword(text, loads):
     assert may_load(text) is loads
 
 
-@pytest.fixture
-def project(built_project, tmp_path):
-    """A copy of the built project, store included, for the kg command to change."""
-    shutil.copytree(built_project, tmp_path / "project", symlinks=True)
-    return tmp_path / "project"
-
-
-def test_kg_update_and_a_rebuild_keep_the_change(run_kg, project):
+def test_kg_update_and_a_rebuild_keep_the_change(run_kg, project_copy):
     """``kg update`` applies an update (exit 0, saying what changed); ``kg build`` replays it from the journal,
     and a delete too."""
-    done = run_kg("update", NEW, cwd=project)
+    done = run_kg("update", NEW, cwd=project_copy)
     assert done.returncode == 0, done.stderr
     assert "0 quads deleted, 2 inserted" in done.stdout
-    assert run_kg("build", cwd=project).returncode == 0
-    assert json.loads(run_kg("query", "--format", "json", IS_ORG, cwd=project).stdout) is True
-    done = run_kg("update", f"DELETE WHERE {{ GRAPH <{G}> {{ body:test-agency ?p ?o }} }}", cwd=project)
+    assert run_kg("build", cwd=project_copy).returncode == 0
+    assert json.loads(run_kg("query", "--format", "json", IS_ORG, cwd=project_copy).stdout) is True
+    done = run_kg("update", f"DELETE WHERE {{ GRAPH <{G}> {{ body:test-agency ?p ?o }} }}", cwd=project_copy)
     assert "2 quads deleted" in done.stdout
-    assert run_kg("build", cwd=project).returncode == 0
-    assert json.loads(run_kg("query", "--format", "json", IS_ORG, cwd=project).stdout) is False
+    assert run_kg("build", cwd=project_copy).returncode == 0
+    assert json.loads(run_kg("query", "--format", "json", IS_ORG, cwd=project_copy).stdout) is False
 
 
-def test_kg_update_refused_exits_1_saying_nothing_changed(run_kg, project):
+def test_kg_update_refused_exits_1_saying_nothing_changed(run_kg, project_copy):
     """A refused ``kg update`` exits 1 with the reason and says that nothing was changed."""
-    done = run_kg("update", "INSERT DATA { body:x a sc:SpaceAgency }", cwd=project)
+    done = run_kg("update", "INSERT DATA { body:x a sc:SpaceAgency }", cwd=project_copy)
     assert done.returncode == 1
     assert "changes the default graph, which is derived" in done.stderr
     assert done.stderr.endswith("kg: update refused; nothing was changed\n")
 
 
-def test_the_journal_replays_escaped_literals_exactly(run_kg, project):
+def test_the_journal_replays_escaped_literals_exactly(run_kg, project_copy):
     """A literal with quotes, a backslash, a newline and non-ASCII text comes back identical after a rebuild."""
     literal = r'"He said \"ok\" \\ then\nleft: Ørsted, 東京"'  # as SPARQL writes it
     text = f"""INSERT DATA {{ GRAPH <{G}> {{ body:test-agency a sc:SpaceAgency ;
                  skos:prefLabel "Test Space Agency"@en ; skos:note {literal} }} }}"""
-    assert run_kg("update", text, cwd=project).returncode == 0
-    assert run_kg("build", cwd=project).returncode == 0
-    done = run_kg("query", "--format", "json", "SELECT ?n WHERE { body:test-agency skos:note ?n }", cwd=project)
+    assert run_kg("update", text, cwd=project_copy).returncode == 0
+    assert run_kg("build", cwd=project_copy).returncode == 0
+    done = run_kg("query", "--format", "json", "SELECT ?n WHERE { body:test-agency skos:note ?n }", cwd=project_copy)
     notes = [row["n"]["value"] for row in json.loads(done.stdout)["results"]["bindings"]]
     assert notes == ['He said "ok" \\ then\nleft: Ørsted, 東京']
 

@@ -13,6 +13,7 @@ from kg.validate import check_problems
 
 @pytest.fixture(scope="module")
 def checks(root) -> list:
+    """The files of the project's checks."""
     return sorted((root / "ontology" / "checks").glob("*.rq"))
 
 

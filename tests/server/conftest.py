@@ -69,14 +69,27 @@ def remote() -> Remote:
     server.shutdown()
 
 
+@dataclass
+class Listener:
+    """A listening socket that hangs up on whoever calls.  A call is counted before the caller is hung up on,
+    so once a client's request has failed, its call is in ``calls``."""
+
+    url: str
+    calls: list
+
+    def heard_nothing(self) -> bool:
+        """Whether nobody has called, a moment after the requests (for a call that would come late)."""
+        time.sleep(0.3)
+        return self.calls == []
+
+
 @pytest.fixture
-def listener():
-    """A listening socket on a free loopback port that hangs up on whoever calls, counting the calls:
-    (its base URL, the list of calls)."""
+def listener() -> Listener:
+    """A listener on a free loopback port (see Listener)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.settimeout(0.1)
+    sock.listen(64)
+    sock.settimeout(0.05)
     calls, done = [], threading.Event()
 
     def hang_up():
@@ -89,7 +102,7 @@ def listener():
             connection.close()
     thread = threading.Thread(target=hang_up, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", calls
+    yield Listener(f"http://127.0.0.1:{sock.getsockname()[1]}", calls)
     done.set()
     thread.join()
     sock.close()

@@ -84,5 +84,5 @@ def test_kept_alive_beats_while_the_block_runs():
         time.sleep(0.35)
     after = len(beats)
     time.sleep(0.25)
-    assert after == 3
+    assert 2 <= after <= 4  # about one beat per 0.1 s
     assert len(beats) == after

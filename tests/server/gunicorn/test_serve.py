@@ -5,6 +5,7 @@ a rebuilt or updated store is followed by every worker, and the metrics sum all 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -24,7 +25,8 @@ def query_url(base: str, text: str, **params) -> str:
 
 def from_two_workers(server, fetch, target: str) -> list[tuple[int, bytes]]:
     """(status, body) of GET ``target`` answered by two different server processes: one is kept waiting
-    for the rest of a half-sent request while another answers the same request, then the first answers too."""
+    for the rest of a half-sent request while another answers the same request, then the first answers too.
+    The access log, which names the process of each answer, shows that they were two."""
     request = f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
     with socket.create_connection(server.address, timeout=30) as held:
         held.sendall(request[:10])
@@ -32,6 +34,9 @@ def from_two_workers(server, fetch, target: str) -> list[tuple[int, bytes]]:
         other = fetch("GET", server.url + target)
         held.sendall(request[10:])
         head, _, body = held.makefile("rb").read().partition(b"\r\n\r\n")
+    path = urllib.parse.urlsplit(target).path
+    answered = re.findall(rf"GET {re.escape(path)} \d+ \d+ms pid <(\d+)>", server.log())[-2:]
+    assert len(set(answered)) == 2, f"one process answered both: {answered}"
     return [(int(head.split(b" ", 2)[1]), body), other[::2]]
 
 
