@@ -17,7 +17,7 @@ import click
 
 from .build import build as run_build
 from .build import validated
-from .errors import KgError, UsageError
+from .errors import Bug, KgError, UsageError
 from .explain import Explainer
 from .query import FORMATS, STATS_CLASSES, STATS_DEFAULT, STATS_GRAPHS, read_query, render, run
 from .settings import SETTINGS, Settings, env, option
@@ -25,7 +25,7 @@ from .store import StoreLayout
 from .terms import graph_iri, parse_triple
 from .update import update as run_update
 
-EXIT_INTERNAL = 3
+EXIT_INTERNAL = Bug.exit_code  # also for any exception that is no KgError
 # What a failure of a command that writes means for the store, said after its error.
 UNCHANGED = {"build": "kg: build failed; the previous store is untouched",
              "update": "kg: update refused; nothing was changed"}
@@ -70,6 +70,7 @@ def settings_options(f):
 
 
 def settings(options: dict) -> Settings:
+    """A command's settings: the options given, over the environment, over the defaults."""
     return Settings.from_env(**options)
 
 
